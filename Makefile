@@ -1,0 +1,34 @@
+# The two commands a new user runs: `make demo` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+
+.PHONY: install test demo bench open-head clean
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,plots]"
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+demo: install
+	$(BIN)/tdmm demo --out outputs/demo
+
+bench: install
+	$(BIN)/python benchmarks/run.py --out outputs/bench
+
+# Rebuild the embedded head from code (modeling_tdmm/open_head/).
+open-head: install
+	$(BIN)/python -m modeling_tdmm.open_head.build
+
+clean:
+	rm -rf outputs .pytest_cache

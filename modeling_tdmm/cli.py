@@ -1,0 +1,116 @@
+"""The ``tdmm`` command line: convert tracker files, render, export and run the demo."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .clip import ClipValidationError
+from .face_model import FaceModelFormatError
+from .readers import TrackerFormatError
+from .safe_pickle import UnsafePickleError
+
+USER_ERRORS = (ClipValidationError, FaceModelFormatError, TrackerFormatError, UnsafePickleError, FileNotFoundError, ValueError)
+
+
+def _face_model_for(clip, requested: str | None):
+    from .face_model import FaceModel
+
+    if requested:
+        return FaceModel.load(requested)
+    if clip.face_model.startswith("flame"):
+        raise ValueError(
+            f"{clip.origin}: this clip is for {clip.face_model}; pass --face-model /path/to/FLAME.pkl "
+            "(FLAME is licensed and not shipped), or --face-model open-head-v1 to preview it on the embedded head"
+        )
+    return FaceModel.load(clip.face_model)
+
+
+def cmd_convert(args: argparse.Namespace) -> None:
+    from .readers import read_tracker_file
+
+    clip = read_tracker_file(args.input, fps=args.fps, source=args.source)
+    if args.prompt:
+        clip.prompt = args.prompt
+    clip.save(args.output)
+    print(f"{args.output}: {clip.num_frames} frames at {clip.fps:g} fps ({clip.duration:.2f} s), source={clip.source}, face_model={clip.face_model}")
+
+
+def cmd_render(args: argparse.Namespace) -> None:
+    from .readers import read_tracker_file
+    from .video import render_clip, write_frames
+
+    clip = read_tracker_file(args.input)
+    model = _face_model_for(clip, args.face_model)
+    caption = args.caption if args.caption is not None else (clip.prompt if args.show_prompt else None)
+    frames = render_clip(clip, model, size=args.size, side_view=args.side_view, caption=caption,
+                         supersample=args.supersample, progress=True)
+    write_frames(frames, args.output, clip.fps)
+    print(f"{args.output}: {len(frames)} frames at {clip.fps:g} fps")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from .gltf import clip_to_glb
+    from .readers import read_tracker_file
+
+    clip = read_tracker_file(args.input)
+    if not str(args.output).endswith(".glb"):
+        raise ValueError(f"{args.output}: export writes glTF binary; use a .glb file name")
+    clip_to_glb(clip, _face_model_for(clip, args.face_model), args.output)
+    print(f"{args.output}: {clip.num_frames} keyframes at {clip.fps:g} fps")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from .demo import run_demo
+
+    run_demo(Path(args.out), force=args.force)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tdmm", description="Language <-> 3D facial motion (TDMM-LM).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("convert", help="tracker output (SMIRK pickle, DECA/EMOCA/SPECTRE npz, clip.npz) -> clip.npz")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--fps", type=float, default=None, help="frame rate of the tracked video (default 25)")
+    p.add_argument("--source", default=None, help="tracker name to record for DECA-family files (deca, emoca, spectre)")
+    p.add_argument("--prompt", default=None, help="text to store as the clip's prompt")
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("render", help="render a clip or tracker file to .mp4, .gif or a .png sheet")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--face-model", default=None, help="open-head-v1 (default for procedural clips) or a FLAME .pkl/.npz path")
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--side-view", action="store_true", help="add a profile view beside the frontal one")
+    p.add_argument("--caption", default=None, help="text drawn on every frame")
+    p.add_argument("--show-prompt", action="store_true", help="draw the clip's prompt on every frame")
+    p.add_argument("--supersample", type=int, default=1, help="anti-aliasing factor (slower)")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("export", help="export a clip as an animated glTF binary (.glb)")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--face-model", default=None)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("demo", help="run the offline CPU demo, writing under --out")
+    p.add_argument("--out", default="outputs/demo")
+    p.add_argument("--force", action="store_true", help="redo stages whose outputs already exist")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except USER_ERRORS as exc:
+        print(f"tdmm {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

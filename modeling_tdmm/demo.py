@@ -1,0 +1,102 @@
+"""``make demo``: the offline CPU walk-through, stage by stage, resumable.
+
+Every stage writes under the output folder and records a completion marker listing its
+files; a second run skips stages whose outputs are all present.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .clip import FaceClip
+from .face_model import FaceModel
+from .io_utils import atomic_path
+
+
+def _envelope(t: np.ndarray, start: float, end: float, ramp: float) -> np.ndarray:
+    """0 -> 1 -> 0 with smooth (raised-cosine) ramps of ``ramp`` seconds."""
+    up = np.clip((t - start) / ramp, 0, 1)
+    down = np.clip((end - t) / ramp, 0, 1)
+    return (0.5 - 0.5 * np.cos(np.pi * np.minimum(up, down)))
+
+
+def showcase_clip(model: FaceModel, seconds: float = 5.0, fps: float = 25.0) -> FaceClip:
+    """A scripted clip that exercises the rig: smile, blinks, speech-like jaw, surprise, a head turn."""
+    t = np.arange(int(seconds * fps)) / fps
+    names = model.expression_names or []
+    expr = np.zeros((len(t), 50), np.float32)
+
+    def add(name: str, weight: np.ndarray) -> None:
+        if name in names:
+            expr[:, names.index(name)] += weight
+
+    smile = _envelope(t, 0.2, 2.0, 0.4)
+    for au in ("AU6_L", "AU6_R", "AU12_L", "AU12_R"):
+        add(au, 0.9 * smile)
+    add("AU25", 0.6 * smile)
+    surprise = _envelope(t, 2.6, 4.2, 0.25)
+    for au in ("AU1_L", "AU1_R", "AU2_L", "AU2_R", "AU5_L", "AU5_R"):
+        add(au, surprise)
+    jaw = np.zeros((len(t), 3), np.float32)
+    jaw[:, 0] = 0.22 * surprise + 0.06 * smile * (0.5 + 0.5 * np.sin(2 * np.pi * 3.0 * t))
+    lids = np.zeros((len(t), 2), np.float32)
+    for start in (1.1, 2.3, 4.5):
+        lids += _envelope(t, start, start + 0.16, 0.06)[:, None]
+    head = np.zeros((len(t), 3), np.float32)
+    head[:, 1] = 0.35 * np.sin(2 * np.pi * t / seconds)
+    head[:, 0] = -0.12 * surprise
+    return FaceClip(expression=expr, jaw_pose=jaw, eyelids=np.clip(lids, 0, 1), head_pose=head,
+                    shape=np.zeros(model.num_shape, np.float32), fps=fps, clip_id="showcase",
+                    prompt="A person smiles, blinks, raises the brows in surprise and turns the head.",
+                    source="scripted", face_model=model.name)
+
+
+def stage_face_model(out: Path) -> list[Path]:
+    """Contact sheet of open-head-v1 and an MP4 of a short clip on it."""
+    from .gltf import clip_to_glb
+    from .showcase import contact_sheet
+    from .video import render_clip, write_frames
+
+    folder = out / "face_model"
+    model = FaceModel.load("open-head-v1")
+    sheet = folder / "open-head-v1_contact_sheet.png"
+    count = contact_sheet(model, sheet, tile=224)
+    print(f"  contact sheet: {count} shapes -> {sheet}")
+    clip = showcase_clip(model)
+    clip_path = folder / "showcase_clip.npz"
+    clip.save(clip_path)
+    frames = render_clip(clip, model, size=320, side_view=True, caption=clip.prompt, progress=True)
+    video = write_frames(frames, folder / "showcase.mp4", clip.fps)
+    glb = folder / "showcase.glb"
+    clip_to_glb(clip, model, glb)
+    print(f"  video: {video}\n  glTF:  {glb}")
+    return [sheet, clip_path, video, glb]
+
+
+STAGES: list[tuple[str, Callable[[Path], list[Path]]]] = [
+    ("face_model", stage_face_model),
+]
+
+
+def run_demo(out: Path, force: bool = False) -> None:
+    """Run every stage not yet complete under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    markers = out / ".stages"
+    for name, stage in STAGES:
+        marker = markers / f"{name}.json"
+        if not force and marker.exists():
+            done = json.loads(marker.read_text())
+            if all((out / f).exists() for f in done["outputs"]):
+                print(f"[{name}] already complete ({len(done['outputs'])} files), skipping")
+                continue
+        print(f"[{name}] running")
+        start = time.time()
+        outputs = stage(out)
+        with atomic_path(marker) as tmp:
+            tmp.write_text(json.dumps({"outputs": [str(p.relative_to(out)) for p in outputs], "seconds": time.time() - start}))
+        print(f"[{name}] done in {time.time() - start:.1f} s")
+    print(f"demo outputs are in {out}/")

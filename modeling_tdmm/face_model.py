@@ -1,0 +1,290 @@
+"""One differentiable layer for FLAME-format face models (real FLAME files or ``open-head-v1``).
+
+Inputs follow the clip contract: ``shape [B, S]`` (or ``[S]`` shared by the batch),
+``expression [B, E]``, ``jaw_pose``/``head_pose``/``neck_pose [B, 3]`` axis-angle radians,
+``eye_pose [B, 6]`` (left then right), ``eyelids [B, 2]`` closure weights (0 = open). The output
+is vertices ``[B, V, 3]`` in metres (y up, the face looks along +z).
+
+Real FLAME files are read from the user's path and never copied anywhere; ``open-head-v1``
+is our licence-free embedded head (``modeling_tdmm/assets/open-head-v1.npz``).
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+import torch
+from torch import nn
+
+from .lbs import axis_angle_to_matrix, rigid_transforms, skin
+from .safe_pickle import load_pickle
+
+ASSETS = Path(__file__).parent / "assets"
+EMBEDDED_MODELS = {"open-head-v1": ASSETS / "open-head-v1.npz"}
+FLAME_NUM_SHAPE = 300
+NUM_JOINTS = 5
+JOINT_NAMES = ("global", "neck", "jaw", "left_eye", "right_eye")
+REQUIRED_KEYS = ("v_template", "f", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table")
+
+
+class FaceModelFormatError(ValueError):
+    """A face-model file is missing a key or has an array of the wrong shape."""
+
+
+def _dense(array: Any) -> np.ndarray:
+    return np.asarray(array.toarray() if scipy.sparse.issparse(array) else array)
+
+
+def _check_layout(arrays: dict[str, Any], source: str) -> None:
+    missing = [k for k in REQUIRED_KEYS if k not in arrays]
+    if missing:
+        raise FaceModelFormatError(f"{source}: missing key(s) {missing}; a FLAME-format file needs {list(REQUIRED_KEYS)}")
+    num_v = np.shape(arrays["v_template"])[0]
+    expected = {
+        "v_template": (num_v, 3),
+        "shapedirs": (num_v, 3, None),
+        "posedirs": (num_v, 3, (NUM_JOINTS - 1) * 9),
+        "J_regressor": (NUM_JOINTS, num_v),
+        "weights": (num_v, NUM_JOINTS),
+        "kintree_table": (2, NUM_JOINTS),
+        "f": (None, 3),
+    }
+    for key, shape in expected.items():
+        got = np.shape(arrays[key])
+        if len(got) != len(shape) or any(e is not None and e != g for e, g in zip(shape, got)):
+            want = "[" + ", ".join("N" if e is None else str(e) for e in shape) + "]"
+            raise FaceModelFormatError(f"{source}: key '{key}' should have shape {want}, got {list(got)}")
+
+
+def read_face_model_arrays(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a FLAME ``.pkl`` (restricted unpickler, no chumpy needed) or a layout ``.npz``."""
+    source = os.fspath(path)
+    if not os.path.exists(source):
+        raise FileNotFoundError(f"{source}: face model file not found")
+    if source.endswith(".npz"):
+        with np.load(source, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    else:
+        arrays = load_pickle(source)
+        if not isinstance(arrays, dict):
+            raise FaceModelFormatError(f"{source}: expected a pickled dict of arrays, got {type(arrays).__name__}")
+    _check_layout(arrays, source)
+    return arrays
+
+
+def _guess_flame_name(source: str) -> str:
+    lowered = os.path.basename(source).lower()
+    return "flame2023" if "2023" in lowered else "flame2020"
+
+
+class FaceModel(nn.Module):
+    """FLAME-format face model: identity + expression blendshapes, pose correctives, 5-joint LBS.
+
+    Attributes:
+        name: ``"open-head-v1"``, ``"flame2020"``, ``"flame2023"`` or the file stem.
+        faces: ``LongTensor [F, 3]``.
+        num_shape, num_expression: widths of the identity and expression bases.
+        expression_names: names of the expression shapes (FACS action units for open-head-v1),
+            ``None`` for FLAME's PCA basis.
+        landmarks: ``{name: vertex index}`` where the model defines them.
+    """
+
+    def __init__(self, arrays: dict[str, Any], num_shape: int, name: str, source: str = "") -> None:
+        super().__init__()
+        self.name = name
+        self.source = source
+        v_template = np.asarray(arrays["v_template"], dtype=np.float64)
+        num_v = v_template.shape[0]
+        dirs = np.asarray(arrays["shapedirs"], dtype=np.float64)
+        if dirs.shape[2] <= num_shape:
+            raise FaceModelFormatError(
+                f"{source}: 'shapedirs' has {dirs.shape[2]} columns, expected {num_shape} identity columns plus expression columns"
+            )
+        regressor = _dense(arrays["J_regressor"]).astype(np.float64)
+        parents = np.asarray(arrays["kintree_table"])[0].astype(np.int64)
+        parents[0] = -1
+        self.parents = [int(p) for p in parents]
+        self.num_shape = num_shape
+        self.num_expression = dirs.shape[2] - num_shape
+        self.num_vertices = num_v
+        names = arrays.get("expression_names")
+        self.expression_names = [str(n) for n in names] if names is not None else None
+        self.landmarks = (
+            {str(n): int(i) for n, i in zip(arrays["landmark_names"], arrays["landmark_indices"])}
+            if "landmark_names" in arrays
+            else {}
+        )
+
+        def flat(d: np.ndarray) -> torch.Tensor:  # [V, 3, K] -> [K, V*3]
+            return torch.tensor(d.reshape(num_v * 3, -1).T.copy(), dtype=torch.float32)
+
+        def joint_dirs(d: np.ndarray) -> torch.Tensor:  # [V, 3, K] -> [K, J*3]
+            return torch.tensor(np.einsum("jv,vck->kjc", regressor, d).reshape(d.shape[2], -1), dtype=torch.float32)
+
+        self.register_buffer("v_template", torch.tensor(v_template.reshape(1, -1), dtype=torch.float32))
+        self.register_buffer("identity_dirs", flat(dirs[:, :, :num_shape]))
+        self.register_buffer("expression_dirs", flat(dirs[:, :, num_shape:]))
+        self.register_buffer("pose_dirs", flat(np.asarray(arrays["posedirs"], dtype=np.float64)))
+        self.register_buffer("joint_template", torch.tensor((regressor @ v_template).reshape(1, -1), dtype=torch.float32))
+        self.register_buffer("joint_identity_dirs", joint_dirs(dirs[:, :, :num_shape]))
+        self.register_buffer("joint_expression_dirs", joint_dirs(dirs[:, :, num_shape:]))
+        self.register_buffer("lbs_weights", torch.tensor(np.asarray(arrays["weights"]), dtype=torch.float32))
+        self.register_buffer("faces", torch.tensor(np.asarray(arrays["f"]).astype(np.int64)))
+        eyelids = arrays.get("eyelid_dirs")
+        self.register_buffer("eyelid_dirs", None if eyelids is None else flat(np.asarray(eyelids, dtype=np.float64)))
+        colors = arrays.get("vertex_colors")
+        self.register_buffer("vertex_colors", None if colors is None else torch.tensor(np.asarray(colors), dtype=torch.float32))
+        self._warned_no_eyelids = False
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike = "open-head-v1", eyelids_dir: str | os.PathLike | None = None) -> "FaceModel":
+        """Load ``"open-head-v1"``, a FLAME ``.pkl`` (2020/2023) or a FLAME-layout ``.npz``.
+
+        For FLAME, SMIRK's eyelid blendshapes (``l_eyelid.npy``, ``r_eyelid.npy``, each
+        ``[5023, 3]``) are picked up from ``eyelids_dir`` or the model's own folder if present.
+        """
+        key = os.fspath(name_or_path)
+        if key in EMBEDDED_MODELS:
+            arrays = read_face_model_arrays(EMBEDDED_MODELS[key])
+            return cls(arrays, int(arrays["num_shape"]), key, source=key)
+        if not os.path.exists(key):
+            raise FileNotFoundError(
+                f"face model '{key}' is neither an embedded model {sorted(EMBEDDED_MODELS)} nor an existing file"
+            )
+        arrays = read_face_model_arrays(key)
+        if "num_shape" in arrays:
+            num_shape = int(arrays["num_shape"])
+            name = str(arrays["name"]) if "name" in arrays else Path(key).stem
+        else:
+            num_shape = FLAME_NUM_SHAPE
+            name = _guess_flame_name(key)
+            folder = Path(eyelids_dir) if eyelids_dir else Path(key).parent
+            left, right = folder / "l_eyelid.npy", folder / "r_eyelid.npy"
+            if left.exists() and right.exists():
+                stack = [np.load(p, allow_pickle=False) for p in (left, right)]
+                for p, a in zip((left, right), stack):
+                    if a.shape != arrays["v_template"].shape:
+                        raise FaceModelFormatError(f"{p}: eyelid shape should be {list(arrays['v_template'].shape)}, got {list(a.shape)}")
+                arrays["eyelid_dirs"] = np.stack(stack, -1)
+        return cls(arrays, num_shape, name, source=key)
+
+    # ------------------------------------------------------------------ evaluation
+    @property
+    def has_eyelids(self) -> bool:
+        return self.eyelid_dirs is not None
+
+    def _coeffs(self, value: torch.Tensor | None, width: int, field: str, batch: int) -> torch.Tensor | None:
+        if value is None:
+            return None
+        value = torch.as_tensor(value, dtype=self.v_template.dtype, device=self.v_template.device)
+        if value.dim() == 1:
+            value = value.unsqueeze(0)
+        if value.dim() != 2 or value.shape[1] > width or value.shape[0] not in (1, batch):
+            raise ValueError(f"{self.name}: '{field}' should be [B, <= {width}] with B = {batch} (or 1), got {list(value.shape)}")
+        if value.shape[1] < width:
+            value = torch.nn.functional.pad(value, (0, width - value.shape[1]))
+        return value
+
+    def _pose(self, value: torch.Tensor | None, width: int, field: str, batch: int) -> torch.Tensor:
+        if value is None:
+            return self.v_template.new_zeros(batch, width)
+        value = torch.as_tensor(value, dtype=self.v_template.dtype, device=self.v_template.device)
+        if value.dim() == 1:
+            value = value.unsqueeze(0)
+        if value.dim() != 2 or value.shape[1] != width or value.shape[0] not in (1, batch):
+            raise ValueError(f"{self.name}: '{field}' should be [B, {width}] with B = {batch}, got {list(value.shape)}")
+        return value.expand(batch, width)
+
+    def forward(
+        self,
+        shape: torch.Tensor | None = None,
+        expression: torch.Tensor | None = None,
+        jaw_pose: torch.Tensor | None = None,
+        head_pose: torch.Tensor | None = None,
+        eyelids: torch.Tensor | None = None,
+        neck_pose: torch.Tensor | None = None,
+        eye_pose: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Vertices ``[B, V, 3]`` (m). A 1-D ``shape`` is shaped once and shared by all frames."""
+        batch = max(
+            (torch.as_tensor(t).shape[0] for t in (expression, jaw_pose, head_pose, eyelids, neck_pose, eye_pose)
+             if t is not None and torch.as_tensor(t).dim() == 2),
+            default=1,
+        )
+        if shape is not None and torch.as_tensor(shape).dim() == 2:
+            batch = max(batch, torch.as_tensor(shape).shape[0])
+        betas = self._coeffs(shape, self.num_shape, "shape", batch)
+        expr = self._coeffs(expression, self.num_expression, "expression", batch)
+
+        verts = self.v_template
+        joints = self.joint_template
+        if betas is not None:
+            verts = verts + betas @ self.identity_dirs
+            joints = joints + betas @ self.joint_identity_dirs
+        if expr is not None:
+            verts = verts + expr @ self.expression_dirs
+            joints = joints + expr @ self.joint_expression_dirs
+        if eyelids is not None:
+            lids = self._pose(eyelids, 2, "eyelids", batch)
+            if self.eyelid_dirs is not None:
+                verts = verts + lids @ self.eyelid_dirs
+            elif not self._warned_no_eyelids and bool((lids != 0).any()):
+                warnings.warn(f"{self.name} has no eyelid blendshapes: eyelid closure is ignored", stacklevel=2)
+                self._warned_no_eyelids = True
+
+        pose = torch.cat(
+            [
+                self._pose(head_pose, 3, "head_pose", batch),
+                self._pose(neck_pose, 3, "neck_pose", batch),
+                self._pose(jaw_pose, 3, "jaw_pose", batch),
+                self._pose(eye_pose, 6, "eye_pose", batch),
+            ],
+            1,
+        ).view(batch, NUM_JOINTS, 3)
+        rotations = axis_angle_to_matrix(pose)
+        eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
+        pose_feature = (rotations[:, 1:] - eye).reshape(batch, -1)
+        verts = (verts + pose_feature @ self.pose_dirs).view(batch, -1, 3)
+        joints = joints.expand(batch, -1).reshape(batch, NUM_JOINTS, 3)
+        _, transforms = rigid_transforms(rotations, joints, self.parents)
+        return skin(verts, self.lbs_weights, transforms)
+
+    @torch.no_grad()
+    def clip_vertices(self, clip: Any, chunk: int = 256) -> np.ndarray:
+        """Vertices ``[T, V, 3]`` (float32, m) for every frame of a :class:`FaceClip`.
+
+        A clip made for another face model (``clip.face_model``) is shown with a neutral
+        identity, since identity coefficients do not carry over between models.
+        """
+        same_family = clip.face_model == self.name or (clip.face_model.startswith("flame") and self.name.startswith("flame"))
+        if not same_family:
+            warnings.warn(
+                f"clip '{clip.clip_id or clip.origin}' was made for {clip.face_model}, shown with {self.name}: "
+                "neutral identity, expression read in this model's basis",
+                stacklevel=2,
+            )
+        shape = torch.as_tensor(clip.shape[: self.num_shape] if same_family else np.zeros(0, np.float32))
+        out = []
+        for start in range(0, clip.num_frames, chunk):
+            sl = slice(start, start + chunk)
+            out.append(
+                self(
+                    shape=shape,
+                    expression=torch.as_tensor(clip.expression[sl, : self.num_expression]),
+                    jaw_pose=torch.as_tensor(clip.jaw_pose[sl]),
+                    head_pose=torch.as_tensor(clip.head_pose[sl]),
+                    eyelids=torch.as_tensor(clip.eyelids[sl]),
+                    neck_pose=None if clip.neck_pose is None else torch.as_tensor(clip.neck_pose[sl]),
+                    eye_pose=None if clip.eye_pose is None else torch.as_tensor(clip.eye_pose[sl]),
+                ).numpy()
+            )
+        return np.concatenate(out)
+
+    def albedo(self) -> np.ndarray | None:
+        """Per-vertex base colours ``[V, 3]`` in [0, 1] where the model has them."""
+        return None if self.vertex_colors is None else self.vertex_colors.numpy()

@@ -1,0 +1,67 @@
+"""Rotations and linear blend skinning for FLAME-layout face models (after smplx's lbs.py).
+
+Joint order is FLAME's: 0 global, 1 neck, 2 jaw, 3 left eye, 4 right eye. All rotations are
+axis-angle in radians; all positions in metres.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def axis_angle_to_matrix(rotvec: torch.Tensor) -> torch.Tensor:
+    """Rodrigues' formula. ``rotvec [..., 3]`` (radians) -> rotation matrices ``[..., 3, 3]``.
+
+    Uses a Taylor expansion near zero so gradients stay finite at the identity.
+    """
+    theta2 = (rotvec * rotvec).sum(-1, keepdim=True)
+    small = theta2 < 1e-8
+    theta2_safe = torch.where(small, torch.ones_like(theta2), theta2)
+    theta = theta2_safe.sqrt()
+    # sin(t)/t and (1 - cos(t))/t^2, with series fallbacks for tiny angles.
+    a = torch.where(small, 1.0 - theta2 / 6.0, torch.sin(theta) / theta)
+    b = torch.where(small, 0.5 - theta2 / 24.0, (1.0 - torch.cos(theta)) / theta2_safe)
+    x, y, z = rotvec.unbind(-1)
+    zero = torch.zeros_like(x)
+    skew = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(*rotvec.shape[:-1], 3, 3)
+    eye = torch.eye(3, dtype=rotvec.dtype, device=rotvec.device)
+    return eye + a[..., None] * skew + b[..., None] * (skew @ skew)
+
+
+def rigid_transforms(rotations: torch.Tensor, joints: torch.Tensor, parents: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Chain per-joint rotations down the kinematic tree.
+
+    Args:
+        rotations: ``[B, J, 3, 3]`` local joint rotations.
+        joints: ``[B, J, 3]`` rest joint positions.
+        parents: length-J parent indices, ``parents[0] == -1``, parents before children.
+
+    Returns:
+        ``posed_joints [B, J, 3]`` and ``skinning [B, J, 4, 4]``: the transforms that take a
+        rest-pose point to its posed position for each joint.
+    """
+    batch, num_joints = joints.shape[:2]
+    world_r: list[torch.Tensor] = []
+    world_t: list[torch.Tensor] = []
+    for j in range(num_joints):
+        p = parents[j]
+        if p < 0:
+            world_r.append(rotations[:, j])
+            world_t.append(joints[:, j])
+        else:
+            local_t = joints[:, j] - joints[:, p]
+            world_r.append(world_r[p] @ rotations[:, j])
+            world_t.append(world_t[p] + (world_r[p] @ local_t.unsqueeze(-1)).squeeze(-1))
+    r = torch.stack(world_r, 1)
+    t = torch.stack(world_t, 1)
+    # A rest point x maps to R (x - J_rest) + t_world.
+    offset = t - (r @ joints.unsqueeze(-1)).squeeze(-1)
+    top = torch.cat([r, offset.unsqueeze(-1)], -1)
+    bottom = torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=r.dtype, device=r.device).expand(batch, num_joints, 1, 4)
+    return t, torch.cat([top, bottom], -2)
+
+
+def skin(vertices: torch.Tensor, weights: torch.Tensor, transforms: torch.Tensor) -> torch.Tensor:
+    """Linear blend skinning. ``vertices [B, V, 3]``, ``weights [V, J]``, ``transforms [B, J, 4, 4]``."""
+    batch, num_joints = transforms.shape[:2]
+    blended = (weights @ transforms[:, :, :3, :].reshape(batch, num_joints, 12)).view(batch, -1, 3, 4)
+    return (blended[..., :3] * vertices.unsqueeze(-2)).sum(-1) + blended[..., 3]

@@ -1,0 +1,68 @@
+"""Pictures of a face model: a labelled contact sheet of its shapes."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from .face_model import FaceModel
+from .io_utils import atomic_path
+from .open_head.shapes import describe
+from .render import Camera, render_mesh
+from .video import label_font
+
+
+def face_camera(model: FaceModel, yaw_deg: float = 0.0) -> Camera:
+    """A camera framing the face (brow to chin) of ``model`` at rest."""
+    rest = model().numpy()[0]
+    lo, hi = np.percentile(rest, 1, axis=0), np.percentile(rest, 99, axis=0)
+    face = rest[(rest[:, 2] > lo[2] + 0.75 * (hi[2] - lo[2])) & (rest[:, 1] > lo[1] + 0.2 * (hi[1] - lo[1]))]
+    return Camera.framing(face, yaw_deg=yaw_deg, margin=1.05)
+
+
+def _poses(model: FaceModel) -> list[tuple[str, dict[str, torch.Tensor]]]:
+    e = model.num_expression
+    poses: list[tuple[str, dict[str, torch.Tensor]]] = [("neutral", {})]
+    names = model.expression_names or [f"expression {i}" for i in range(min(e, 50))]
+    for i, name in enumerate(names[:50]):
+        expr = torch.zeros(1, e)
+        expr[0, i] = 1.0 if model.expression_names else 2.0  # PCA bases: two standard deviations
+        poses.append((name, {"expression": expr}))
+    poses.append(("jaw open", {"jaw_pose": torch.tensor([[0.30, 0.0, 0.0]])}))
+    poses.append(("eyes closed", {"eyelids": torch.tensor([[1.0, 1.0]])}))
+    poses.append(("head turned", {"head_pose": torch.tensor([[0.0, 0.6, 0.0]])}))
+    return poses
+
+
+def contact_sheet(model: FaceModel, path: str | os.PathLike, tile: int = 192, columns: int = 9) -> int:
+    """Render neutral, every expression shape, jaw open, eyes closed and head turned.
+
+    Returns the number of tiles. The PNG is written atomically.
+    """
+    camera = face_camera(model)
+    albedo = model.albedo()
+    faces = model.faces.numpy()
+    poses = _poses(model)
+    rows = -(-len(poses) // columns)
+    label_h = 30
+    sheet = Image.new("RGB", (columns * tile, rows * (tile + label_h)), (250, 250, 250))
+    draw = ImageDraw.Draw(sheet)
+    font = label_font(12)
+    with torch.no_grad():
+        for k, (name, inputs) in enumerate(poses):
+            verts = model(**inputs).numpy()[0]
+            image = render_mesh(verts, faces, albedo, tile, camera, supersample=2)
+            r, c = divmod(k, columns)
+            sheet.paste(Image.fromarray(image), (c * tile, r * (tile + label_h)))
+            text = describe(name) if name.startswith("AU") else name
+            lines = [text] if len(text) <= 30 else text.rsplit(" ", 1) if len(text) < 60 else [text[:30], text[30:60]]
+            for n, line in enumerate(lines[:2]):
+                draw.text((c * tile + 4, r * (tile + label_h) + tile + 2 + 13 * n), line, fill=(20, 20, 20), font=font)
+    with atomic_path(path) as tmp:
+        sheet.save(tmp, format="PNG")
+    return len(poses)
+
+
+__all__ = ["contact_sheet", "face_camera"]

@@ -1,0 +1,113 @@
+"""Render a clip to frames and write MP4 / GIF / PNG, one video frame per clip frame."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+from tqdm import tqdm
+
+from .clip import FaceClip
+from .face_model import FaceModel
+from .io_utils import atomic_path
+from .render import Camera, render_mesh
+
+VIDEO_SUFFIXES = (".mp4", ".gif", ".png")
+
+
+@lru_cache(maxsize=8)
+def label_font(size: int = 14) -> ImageFont.ImageFont:
+    """Pillow's bundled font at ``size`` px (no system fonts needed)."""
+    return ImageFont.load_default(size=size)
+
+
+def caption_frame(image: np.ndarray, text: str, size: int = 13) -> np.ndarray:
+    """Draw ``text`` in a translucent band at the bottom of ``image [H, W, 3]``, wrapping words."""
+    pil = Image.fromarray(image).convert("RGBA")
+    font = label_font(size)
+    draw = ImageDraw.Draw(pil)
+    width = pil.width - 8
+    lines, line = [], ""
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if draw.textlength(trial, font=font) > width and line:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    lines.append(line)
+    lines = lines[-4:]
+    band_h = (size + 3) * len(lines) + 6
+    overlay = Image.new("RGBA", pil.size, (0, 0, 0, 0))
+    ImageDraw.Draw(overlay).rectangle([0, pil.height - band_h, pil.width, pil.height], fill=(0, 0, 0, 140))
+    pil = Image.alpha_composite(pil, overlay)
+    draw = ImageDraw.Draw(pil)
+    for n, text_line in enumerate(lines):
+        draw.text((4, pil.height - band_h + 3 + n * (size + 3)), text_line, fill=(255, 255, 255), font=font)
+    return np.asarray(pil.convert("RGB"))
+
+
+def render_clip(
+    clip: FaceClip,
+    model: FaceModel,
+    size: int = 256,
+    side_view: bool = False,
+    caption: str | None = None,
+    supersample: int = 1,
+    progress: bool = False,
+) -> np.ndarray:
+    """Frames ``uint8 [T, H, W(or 2W with side view), 3]`` of ``clip`` rendered with ``model``.
+
+    The camera is framed once on the model at rest, so head motion stays visible.
+    """
+    verts = model.clip_vertices(clip)
+    rest = model().detach().numpy()[0]
+    cameras = [Camera.framing(rest, margin=1.0)]
+    if side_view:
+        cameras.append(Camera.framing(rest, yaw_deg=90.0, margin=1.0))
+    faces = model.faces.numpy()
+    albedo = model.albedo()
+    frames = np.empty((clip.num_frames, size, size * len(cameras), 3), dtype=np.uint8)
+    for t in tqdm(range(clip.num_frames), desc="render", disable=not progress, unit="frame"):
+        views = [render_mesh(verts[t], faces, albedo, size, cam, supersample) for cam in cameras]
+        frame = np.concatenate(views, 1)
+        frames[t] = caption_frame(frame, caption) if caption else frame
+    return frames
+
+
+def write_frames(frames: np.ndarray, path: str | os.PathLike, fps: float, columns: int = 5) -> Path:
+    """Write ``frames [T, H, W, 3]`` as MP4 (H.264), GIF, or a PNG sheet of evenly spaced frames."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in VIDEO_SUFFIXES:
+        raise ValueError(f"{path}: output must end with one of {VIDEO_SUFFIXES}")
+    with atomic_path(path) as tmp:
+        if suffix == ".mp4":
+            import imageio_ffmpeg
+
+            height, width = frames.shape[1:3]
+            writer = imageio_ffmpeg.write_frames(
+                str(tmp), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
+                output_params=["-crf", "20"], macro_block_size=2, ffmpeg_log_level="error",
+            )
+            writer.send(None)
+            for frame in frames:
+                writer.send(np.ascontiguousarray(frame))
+            writer.close()
+        elif suffix == ".gif":
+            images = [Image.fromarray(f) for f in frames]
+            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+        else:
+            picks = np.linspace(0, len(frames) - 1, min(len(frames), columns * 2)).round().astype(int)
+            rows = -(-len(picks) // columns)
+            h, w = frames.shape[1:3]
+            sheet = Image.new("RGB", (w * min(columns, len(picks)), h * rows), (255, 255, 255))
+            draw = ImageDraw.Draw(sheet)
+            for k, t in enumerate(picks):
+                r, c = divmod(k, columns)
+                sheet.paste(Image.fromarray(frames[t]), (c * w, r * h))
+                draw.text((c * w + 4, r * h + 4), f"t={t / fps:.2f}s", fill=(20, 20, 20), font=label_font(12))
+            sheet.save(tmp, format="PNG")
+    return path

@@ -1,0 +1,117 @@
+"""Synthetic FLAME-format files with FLAME's real dimensions (no licensed data involved).
+
+``write_chumpy_pickle`` writes the arrays the way the FLAME release does: Python-2 protocol
+pickles (``copy_reg``/``__builtin__`` names) whose arrays are wrapped in ``chumpy.ch.Ch`` and
+``chumpy.reordering.Select`` objects, with a scipy sparse ``J_regressor``. chumpy itself is
+never imported: stand-in classes registered under chumpy's module names produce the same
+pickle opcodes, and are removed again before anything is loaded.
+"""
+from __future__ import annotations
+
+import pickle
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse
+
+NUM_VERTICES, NUM_FACES, NUM_SHAPE, NUM_EXPR = 5023, 9976, 300, 100
+
+
+def flame_like_arrays(seed: int = 0) -> dict[str, object]:
+    """Random but well-formed FLAME arrays (metres-scale, normalised weights and regressor)."""
+    rng = np.random.default_rng(seed)
+    direction = rng.normal(size=(NUM_VERTICES, 3))
+    v_template = 0.1 * direction / np.linalg.norm(direction, axis=1, keepdims=True)
+    faces = rng.integers(0, NUM_VERTICES, size=(NUM_FACES, 3)).astype(np.uint32)
+    shapedirs = rng.normal(scale=2e-3, size=(NUM_VERTICES, 3, NUM_SHAPE + NUM_EXPR))
+    posedirs = rng.normal(scale=2e-3, size=(NUM_VERTICES, 3, 36))
+    regressor = np.zeros((5, NUM_VERTICES))
+    for j in range(5):
+        idx = rng.choice(NUM_VERTICES, 24, replace=False)
+        regressor[j, idx] = rng.dirichlet(np.ones(24))
+    weights = rng.dirichlet(np.full(5, 0.4), size=NUM_VERTICES)
+    kintree = np.array([[4294967295, 0, 1, 1, 1], [0, 1, 2, 3, 4]], dtype=np.int64)
+    return {
+        "v_template": v_template,
+        "f": faces,
+        "shapedirs": shapedirs,
+        "posedirs": posedirs,
+        "J_regressor": scipy.sparse.csc_matrix(regressor),
+        "weights": weights,
+        "kintree_table": kintree,
+        "J": regressor @ v_template,
+        "bs_style": "lbs",
+        "bs_type": "lrotmin",
+    }
+
+
+class _FakeChumpy:
+    """Registers ``chumpy.ch.Ch`` and ``chumpy.reordering.Select`` stand-ins while pickling."""
+
+    def __enter__(self) -> tuple[type, type]:
+        ch_mod = types.ModuleType("chumpy.ch")
+        reorder_mod = types.ModuleType("chumpy.reordering")
+
+        class Ch:
+            def __init__(self, x):
+                self.x = x
+
+            def __getstate__(self):  # chumpy drops _parents/_cache; x holds the array
+                return {"x": self.x, "_dirty_vars": set(), "_itr": None}
+
+        class Select:
+            def __init__(self, a, idxs, preferred_shape):
+                self.a, self.idxs, self.preferred_shape = a, idxs, preferred_shape
+
+            def __getstate__(self):
+                return {"a": self.a, "idxs": self.idxs, "preferred_shape": self.preferred_shape}
+
+        for cls, mod in ((Ch, ch_mod), (Select, reorder_mod)):
+            cls.__module__ = mod.__name__
+            cls.__qualname__ = cls.__name__
+            setattr(mod, cls.__name__, cls)
+        self.saved = {k: sys.modules.get(k) for k in ("chumpy", "chumpy.ch", "chumpy.reordering")}
+        sys.modules["chumpy"] = types.ModuleType("chumpy")
+        sys.modules["chumpy.ch"] = ch_mod
+        sys.modules["chumpy.reordering"] = reorder_mod
+        return Ch, Select
+
+    def __exit__(self, *exc) -> None:
+        for key, value in self.saved.items():
+            if value is None:
+                sys.modules.pop(key, None)
+            else:
+                sys.modules[key] = value
+
+
+def write_plain_pickle(arrays: dict[str, object], path: Path) -> Path:
+    with open(path, "wb") as handle:
+        pickle.dump(arrays, handle, protocol=2)
+    return path
+
+
+def write_chumpy_pickle(arrays: dict[str, object], path: Path) -> Path:
+    """FLAME-release style: chumpy-wrapped arrays, protocol 2 with Python-2 global names."""
+    with _FakeChumpy() as (Ch, Select):
+        wrapped = dict(arrays)
+        wrapped["v_template"] = Ch(arrays["v_template"])
+        wrapped["shapedirs"] = Ch(arrays["shapedirs"])
+        wrapped["weights"] = Ch(arrays["weights"])
+        posedirs = np.asarray(arrays["posedirs"])
+        wrapped["posedirs"] = Select(Ch(posedirs.ravel()), np.arange(posedirs.size), posedirs.shape)
+        with open(path, "wb") as handle:
+            pickle.dump(wrapped, handle, protocol=2, fix_imports=True)
+    return path
+
+
+def write_smplx_folder(arrays: dict[str, object], folder: Path) -> Path:
+    """What smplx's FLAME wants: FLAME_NEUTRAL.pkl + flame_static_embedding.pkl in one folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_plain_pickle(arrays, folder / "FLAME_NEUTRAL.pkl")
+    rng = np.random.default_rng(1)
+    embedding = {"lmk_face_idx": rng.integers(0, NUM_FACES, 51), "lmk_b_coords": rng.dirichlet(np.ones(3), 51)}
+    with open(folder / "flame_static_embedding.pkl", "wb") as handle:
+        pickle.dump(embedding, handle, protocol=2)
+    return folder
