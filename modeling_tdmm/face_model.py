@@ -119,13 +119,15 @@ class FaceModel(nn.Module):
             else {}
         )
 
-        def flat(d: np.ndarray) -> torch.Tensor:  # [V, 3, K] -> [K, V*3]
-            return torch.tensor(d.reshape(num_v * 3, -1).T.copy(), dtype=torch.float32)
+        # Vertex data is stored coordinate-major ([x_0..x_V, y_0..y_V, z_0..z_V]) so that every
+        # per-frame step works on contiguous rows; see lbs.skin.
+        def flat(d: np.ndarray) -> torch.Tensor:  # [V, 3, K] -> [K, 3*V]
+            return torch.tensor(d.transpose(2, 1, 0).reshape(d.shape[2], -1).copy(), dtype=torch.float32)
 
         def joint_dirs(d: np.ndarray) -> torch.Tensor:  # [V, 3, K] -> [K, J*3]
             return torch.tensor(np.einsum("jv,vck->kjc", regressor, d).reshape(d.shape[2], -1), dtype=torch.float32)
 
-        self.register_buffer("v_template", torch.tensor(v_template.reshape(1, -1), dtype=torch.float32))
+        self.register_buffer("v_template", torch.tensor(v_template.T.reshape(1, -1).copy(), dtype=torch.float32))
         self.register_buffer("identity_dirs", flat(dirs[:, :, :num_shape]))
         self.register_buffer("expression_dirs", flat(dirs[:, :, num_shape:]))
         self.register_buffer("pose_dirs", flat(np.asarray(arrays["posedirs"], dtype=np.float64)))
@@ -133,6 +135,7 @@ class FaceModel(nn.Module):
         self.register_buffer("joint_identity_dirs", joint_dirs(dirs[:, :, :num_shape]))
         self.register_buffer("joint_expression_dirs", joint_dirs(dirs[:, :, num_shape:]))
         self.register_buffer("lbs_weights", torch.tensor(np.asarray(arrays["weights"]), dtype=torch.float32))
+        self.register_buffer("lbs_weights_t", self.lbs_weights.T.contiguous())
         self.register_buffer("faces", torch.tensor(np.asarray(arrays["f"]).astype(np.int64)))
         eyelids = arrays.get("eyelid_dirs")
         self.register_buffer("eyelid_dirs", None if eyelids is None else flat(np.asarray(eyelids, dtype=np.float64)))
@@ -186,9 +189,7 @@ class FaceModel(nn.Module):
             value = value.unsqueeze(0)
         if value.dim() != 2 or value.shape[1] > width or value.shape[0] not in (1, batch):
             raise ValueError(f"{self.name}: '{field}' should be [B, <= {width}] with B = {batch} (or 1), got {list(value.shape)}")
-        if value.shape[1] < width:
-            value = torch.nn.functional.pad(value, (0, width - value.shape[1]))
-        return value
+        return value  # narrower than the basis: the missing trailing coefficients are zero
 
     def _pose(self, value: torch.Tensor | None, width: int, field: str, batch: int) -> torch.Tensor:
         if value is None:
@@ -224,11 +225,13 @@ class FaceModel(nn.Module):
         verts = self.v_template
         joints = self.joint_template
         if betas is not None:
-            verts = verts + betas @ self.identity_dirs
-            joints = joints + betas @ self.joint_identity_dirs
+            k = betas.shape[1]
+            verts = verts + betas @ self.identity_dirs[:k]
+            joints = joints + betas @ self.joint_identity_dirs[:k]
         if expr is not None:
-            verts = verts + expr @ self.expression_dirs
-            joints = joints + expr @ self.joint_expression_dirs
+            k = expr.shape[1]
+            verts = verts + expr @ self.expression_dirs[:k]
+            joints = joints + expr @ self.joint_expression_dirs[:k]
         if eyelids is not None:
             lids = self._pose(eyelids, 2, "eyelids", batch)
             if self.eyelid_dirs is not None:
@@ -249,26 +252,48 @@ class FaceModel(nn.Module):
         rotations = axis_angle_to_matrix(pose)
         eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
         pose_feature = (rotations[:, 1:] - eye).reshape(batch, -1)
-        verts = (verts + pose_feature @ self.pose_dirs).view(batch, -1, 3)
+        verts = torch.addmm(verts, pose_feature, self.pose_dirs).view(batch, 3, -1)
         joints = joints.expand(batch, -1).reshape(batch, NUM_JOINTS, 3)
         _, transforms = rigid_transforms(rotations, joints, self.parents)
-        return skin(verts, self.lbs_weights, transforms)
+        return skin(verts, self.lbs_weights_t, transforms).transpose(1, 2).contiguous()
+
+    # ------------------------------------------------------------------ bases as [K, V, 3]
+    def offsets(self, basis: str) -> torch.Tensor:
+        """Blendshape displacements ``[K, V, 3]`` (m) of ``"identity"``, ``"expression"`` or ``"eyelids"``."""
+        dirs = {"identity": self.identity_dirs, "expression": self.expression_dirs, "eyelids": self.eyelid_dirs}[basis]
+        if dirs is None:
+            raise ValueError(f"{self.name} has no {basis} blendshapes")
+        return dirs.view(dirs.shape[0], 3, -1).transpose(1, 2)
+
+    def rest(self, shape: torch.Tensor | np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Unposed vertices ``[V, 3]`` and joints ``[5, 3]`` for one identity ``shape [<= S]``."""
+        verts, joints = self.v_template, self.joint_template
+        betas = self._coeffs(shape, self.num_shape, "shape", 1)
+        if betas is not None and betas.shape[1]:
+            verts = verts + betas @ self.identity_dirs[: betas.shape[1]]
+            joints = joints + betas @ self.joint_identity_dirs[: betas.shape[1]]
+        return verts.view(3, -1).T, joints.view(NUM_JOINTS, 3)
+
+    def identity_for(self, clip: Any) -> torch.Tensor:
+        """The clip's identity ``[<= S]`` if it was made for this model (family), else neutral.
+
+        Identity coefficients do not carry over between face models, so a clip made for
+        another one is shown with the neutral identity (and a warning).
+        """
+        same_family = clip.face_model == self.name or (clip.face_model.startswith("flame") and self.name.startswith("flame"))
+        if same_family:
+            return torch.as_tensor(clip.shape[: self.num_shape])
+        warnings.warn(
+            f"clip '{clip.clip_id or clip.origin}' was made for {clip.face_model}, shown with {self.name}: "
+            "neutral identity, expression read in this model's basis",
+            stacklevel=3,
+        )
+        return torch.zeros(0)
 
     @torch.no_grad()
     def clip_vertices(self, clip: Any, chunk: int = 256) -> np.ndarray:
-        """Vertices ``[T, V, 3]`` (float32, m) for every frame of a :class:`FaceClip`.
-
-        A clip made for another face model (``clip.face_model``) is shown with a neutral
-        identity, since identity coefficients do not carry over between models.
-        """
-        same_family = clip.face_model == self.name or (clip.face_model.startswith("flame") and self.name.startswith("flame"))
-        if not same_family:
-            warnings.warn(
-                f"clip '{clip.clip_id or clip.origin}' was made for {clip.face_model}, shown with {self.name}: "
-                "neutral identity, expression read in this model's basis",
-                stacklevel=2,
-            )
-        shape = torch.as_tensor(clip.shape[: self.num_shape] if same_family else np.zeros(0, np.float32))
+        """Vertices ``[T, V, 3]`` (float32, m) for every frame of a :class:`FaceClip`."""
+        shape = self.identity_for(clip)
         out = []
         for start in range(0, clip.num_frames, chunk):
             sl = slice(start, start + chunk)

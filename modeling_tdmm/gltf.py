@@ -61,17 +61,13 @@ def _target_names(model: FaceModel, count: int) -> list[str]:
 def clip_to_glb(clip: FaceClip, model: FaceModel, path: str | os.PathLike) -> None:
     """Write ``clip`` animated on ``model`` to ``path`` (``.glb``), atomically."""
     num_expr = min(clip.expression.shape[1], model.num_expression)
-    same_family = clip.face_model == model.name or (clip.face_model.startswith("flame") and model.name.startswith("flame"))
-    shape = torch.as_tensor(clip.shape[: model.num_shape] if same_family else np.zeros(0, np.float32))
     with torch.no_grad():
-        betas = model._coeffs(shape, model.num_shape, "shape", 1)
-        rest = (model.v_template + betas @ model.identity_dirs).view(-1, 3).numpy()
-        joints = (model.joint_template + betas @ model.joint_identity_dirs).view(NUM_JOINTS, 3).numpy()
-    targets = model.expression_dirs[:num_expr].view(num_expr, -1, 3).numpy()
+        rest, joints = (t.numpy() for t in model.rest(model.identity_for(clip)))
+    targets = model.offsets("expression")[:num_expr].numpy()
     names = _target_names(model, num_expr)
     weights = clip.expression[:, :num_expr]
     if model.has_eyelids:
-        targets = np.concatenate([targets, model.eyelid_dirs.view(2, -1, 3).numpy()])
+        targets = np.concatenate([targets, model.offsets("eyelids").numpy()])
         names += ["eyelid_L", "eyelid_R"]
         weights = np.concatenate([weights, clip.eyelids], 1)
 

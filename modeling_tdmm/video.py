@@ -98,7 +98,7 @@ def write_frames(frames: np.ndarray, path: str | os.PathLike, fps: float, column
             writer.close()
         elif suffix == ".gif":
             images = [Image.fromarray(f) for f in frames]
-            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=10 * round(100 / fps), loop=0)  # GIF stores 10 ms steps
         else:
             picks = np.linspace(0, len(frames) - 1, min(len(frames), columns * 2)).round().astype(int)
             rows = -(-len(picks) // columns)

@@ -1,0 +1,112 @@
+"""Benchmarks recorded in BENCHMARKS.md.  Run: ``make bench`` (or ``python benchmarks/run.py``).
+
+* face model: frames/s for a 128-frame clip on a FLAME-sized model (5023 vertices, 300 shape +
+  100 expression columns, pose correctives), ours vs smplx's FLAME layer in the same run;
+* rendering: a 125-frame clip at 256x256 on open-head-v1 to MP4.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def _timeit(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_face_model(frames: int = 128, repeats: int = 20) -> dict:
+    import smplx
+    from flame_fixtures import flame_like_arrays, write_plain_pickle, write_smplx_folder
+
+    from modeling_tdmm import FaceModel
+
+    with tempfile.TemporaryDirectory() as tmp:
+        arrays = flame_like_arrays()
+        folder = write_smplx_folder(arrays, Path(tmp) / "flame")
+        ours = FaceModel.load(write_plain_pickle(arrays, Path(tmp) / "generic_model.pkl"))
+        reference = smplx.FLAME(model_path=str(folder), num_betas=300, num_expression_coeffs=50,
+                                use_face_contour=False, batch_size=frames)
+    g = torch.Generator().manual_seed(0)
+    shape = torch.randn(300, generator=g)
+    expr = torch.randn(frames, 50, generator=g)
+    jaw = torch.randn(frames, 3, generator=g) * 0.2
+    head = torch.randn(frames, 3, generator=g) * 0.3
+    with torch.no_grad():
+        t_ours = _timeit(lambda: ours(shape=shape, expression=expr, jaw_pose=jaw, head_pose=head), repeats)
+        t_batched = _timeit(lambda: ours(shape=shape.expand(frames, -1), expression=expr, jaw_pose=jaw, head_pose=head), repeats)
+        t_smplx = _timeit(lambda: reference(betas=shape.expand(frames, -1), expression=expr, jaw_pose=jaw, global_orient=head), repeats)
+        diff = (ours(shape=shape, expression=expr, jaw_pose=jaw, head_pose=head)
+                - reference(betas=shape.expand(frames, -1), expression=expr, jaw_pose=jaw, global_orient=head).vertices).abs().max()
+    return {
+        "frames": frames,
+        "ours_fps": frames / t_ours,
+        "ours_per_frame_identity_fps": frames / t_batched,
+        "smplx_fps": frames / t_smplx,
+        "speedup": t_smplx / t_ours,
+        "max_abs_diff_m": float(diff),
+    }
+
+
+def bench_render(frames: int = 125, size: int = 256) -> dict:
+    from modeling_tdmm import FaceModel
+    from modeling_tdmm.demo import showcase_clip
+    from modeling_tdmm.video import render_clip, write_frames
+
+    model = FaceModel.load("open-head-v1")
+    clip = showcase_clip(model, seconds=frames / 25.0)
+    render_clip(clip.resample(1.0), model, size=size)  # warm-up
+    start = time.perf_counter()
+    images = render_clip(clip, model, size=size)
+    t_render = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        write_frames(images, Path(tmp) / "clip.mp4", clip.fps)
+        t_encode = time.perf_counter() - start
+    return {"frames": clip.num_frames, "size": size, "render_s": t_render, "encode_s": t_encode,
+            "total_s": t_render + t_encode, "fps": clip.num_frames / (t_render + t_encode),
+            "vertices": model.num_vertices, "faces": int(model.faces.shape[0])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "bench")
+    args = parser.parse_args()
+    results = {
+        "machine": {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+                    "cpu": platform.processor() or platform.machine()},
+        "face_model": bench_face_model(),
+        "render": bench_render(),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    fm, rd = results["face_model"], results["render"]
+    print("| benchmark | result |\n|---|---|")
+    print(f"| face model, 128-frame clip, FLAME-sized: ours (identity shaped once) | {fm['ours_fps']:.0f} frames/s |")
+    print(f"| face model, same, identity per frame | {fm['ours_per_frame_identity_fps']:.0f} frames/s |")
+    print(f"| face model, smplx FLAME layer (300 shape, 50 expression) | {fm['smplx_fps']:.0f} frames/s |")
+    print(f"| speed-up over smplx | {fm['speedup']:.1f}x (max vertex difference {fm['max_abs_diff_m']:.1e} m) |")
+    print(f"| render {rd['frames']} frames at {rd['size']}x{rd['size']} + MP4 encode | {rd['total_s']:.2f} s "
+          f"(render {rd['render_s']:.2f} s, encode {rd['encode_s']:.2f} s; {rd['fps']:.0f} frames/s) |")
+    print(f"results: {args.out / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
