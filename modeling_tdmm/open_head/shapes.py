@@ -221,12 +221,22 @@ def _au17(f, s):
     return chin + lip
 
 
-def _au18(f, s):
-    w = f.lips(0.012)
+def _lips(f, reach: float, squeeze: float = 0.0, upper_dy: float = 0.0, lower_dy: float = 0.0, dz: float = 0.0,
+          centred: bool = False) -> np.ndarray:
+    """A lip action: pull the lips towards the midline by ``squeeze`` (fraction of x), move the
+    upper and lower lip vertically and both forward (m). ``centred`` fades it out at the corners."""
+    w = f.lips(reach)
+    if centred:
+        w = w * np.clip(1 - (f.v[:, 0] / MOUTH_HALF_WIDTH) ** 2, 0, 1)
     d = np.zeros_like(f.v)
-    d[:, 0] = -0.38 * f.v[:, 0] * w
-    d[:, 2] = 0.0075 * w
+    d[:, 0] = -squeeze * f.v[:, 0] * w
+    d[:, 1] = upper_dy * w * f.upper_lip() + lower_dy * w * f.lower_lip()
+    d[:, 2] = dz * w
     return d
+
+
+def _au18(f, s):
+    return _lips(f, 0.012, squeeze=0.38, dz=0.0075)
 
 
 def _au20(f, s):
@@ -242,52 +252,27 @@ def _au21(f, s):
 
 
 def _au22(f, s):
-    w = f.lips(0.011)
-    d = np.zeros_like(f.v)
-    d[:, 0] = -0.22 * f.v[:, 0] * w
-    d[:, 1] = 0.0035 * w * f.upper_lip() - 0.0035 * w * f.lower_lip()
-    d[:, 2] = 0.007 * w
-    return d
+    return _lips(f, 0.011, squeeze=0.22, upper_dy=0.0035, lower_dy=-0.0035, dz=0.007)
 
 
 def _au23(f, s):
-    w = f.lips(0.007)
-    d = np.zeros_like(f.v)
-    d[:, 0] = -0.10 * f.v[:, 0] * w
-    d[:, 1] = -0.0015 * w * f.upper_lip() + 0.0015 * w * f.lower_lip()
-    d[:, 2] = -0.0025 * w
-    return d
+    return _lips(f, 0.007, squeeze=0.10, upper_dy=-0.0015, lower_dy=0.0015, dz=-0.0025)
 
 
 def _au24(f, s):
-    w = f.lips(0.009)
-    d = np.zeros_like(f.v)
-    d[:, 1] = -0.0015 * w * f.upper_lip() + 0.0015 * w * f.lower_lip()
-    d[:, 2] = -0.0035 * w
-    return d
+    return _lips(f, 0.009, upper_dy=-0.0015, lower_dy=0.0015, dz=-0.0035)
 
 
 def _au25(f, s):
-    w = f.lips(0.010) * np.clip(1 - (f.v[:, 0] / MOUTH_HALF_WIDTH) ** 2, 0, 1)
-    d = np.zeros_like(f.v)
-    d[:, 1] = 0.0030 * w * f.upper_lip() - 0.0042 * w * f.lower_lip()
-    return d
+    return _lips(f, 0.010, upper_dy=0.0030, lower_dy=-0.0042, centred=True)
 
 
 def _au27(f, s):
-    w = f.lips(0.014)
-    d = np.zeros_like(f.v)
-    d[:, 0] = -0.15 * f.v[:, 0] * w
-    d[:, 1] = 0.0035 * w * f.upper_lip() - 0.0065 * w * f.lower_lip()
-    return d
+    return _lips(f, 0.014, squeeze=0.15, upper_dy=0.0035, lower_dy=-0.0065)
 
 
 def _au28(f, s):
-    w = f.lips(0.0065)
-    d = np.zeros_like(f.v)
-    d[:, 1] = -0.002 * w * f.upper_lip() + 0.002 * w * f.lower_lip()
-    d[:, 2] = -0.0065 * w
-    return d
+    return _lips(f, 0.0065, upper_dy=-0.002, lower_dy=0.002, dz=-0.0065)
 
 
 def _au29(f, s):
