@@ -69,7 +69,7 @@ def read_face_model_arrays(path: str | os.PathLike) -> dict[str, Any]:
         with np.load(source, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     else:
-        arrays = load_pickle(source)
+        arrays = load_pickle(source, strict=False)  # unused exotic chumpy entries must not block loading
         if not isinstance(arrays, dict):
             raise FaceModelFormatError(f"{source}: expected a pickled dict of arrays, got {type(arrays).__name__}")
     _check_layout(arrays, source)

@@ -14,6 +14,7 @@ import copyreg
 import io
 import os
 import pickle
+import warnings
 from typing import Any
 
 import numpy as np
@@ -126,9 +127,17 @@ def _to_array(obj: _Captured, source: str) -> Any:
     raise UnsafePickleError(f"{source}: cannot turn a pickled {obj.kind} object (state {keys}) into an array")
 
 
-def _convert(obj: Any, source: str) -> Any:
+def _convert(obj: Any, source: str, strict: bool = True) -> Any:
     if isinstance(obj, _Captured):
         return _to_array(obj, source)
+    if isinstance(obj, dict) and not strict:
+        converted = {}
+        for key, value in obj.items():
+            try:
+                converted[key] = _convert(value, source)
+            except UnsafePickleError as exc:
+                warnings.warn(f"{source}: skipping key '{key}': {exc}", stacklevel=3)
+        return converted
     if isinstance(obj, dict):
         return {k: _convert(v, source) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -138,8 +147,13 @@ def _convert(obj: Any, source: str) -> Any:
     return obj
 
 
-def load_pickle(path: str | os.PathLike) -> Any:
-    """Load a pickle of arrays without executing code. ``chumpy`` objects become ndarrays."""
+def load_pickle(path: str | os.PathLike, strict: bool = True) -> Any:
+    """Load a pickle of arrays without executing code. ``chumpy`` objects become ndarrays.
+
+    With ``strict=False`` a top-level dict entry that is array-like but cannot be turned
+    into an array (an unknown chumpy operation, say) is skipped with a warning instead of
+    failing the whole file; disallowed globals are refused either way.
+    """
     source = os.fspath(path)
     with open(source, "rb") as handle:
         try:
@@ -148,4 +162,4 @@ def load_pickle(path: str | os.PathLike) -> Any:
             raise
         except Exception as exc:  # truncated or corrupt file
             raise UnsafePickleError(f"{source}: not a readable pickle ({type(exc).__name__}: {exc})") from exc
-    return _convert(raw, source)
+    return _convert(raw, source, strict)

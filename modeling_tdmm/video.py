@@ -85,7 +85,10 @@ def write_frames(frames: np.ndarray, path: str | os.PathLike, fps: float, column
         raise ValueError(f"{path}: output must end with one of {VIDEO_SUFFIXES}")
     with atomic_path(path) as tmp:
         if suffix == ".mp4":
-            import imageio_ffmpeg
+            try:
+                import imageio_ffmpeg
+            except ImportError as exc:
+                raise ImportError("MP4 output needs the render extra: pip install 'tdmm-lm[render]' (or write .gif/.png)") from exc
 
             height, width = frames.shape[1:3]
             writer = imageio_ffmpeg.write_frames(

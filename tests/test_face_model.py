@@ -196,3 +196,19 @@ def test_committed_asset_is_what_the_builder_makes(open_head):
         for key in ("v_template", "f", "shapedirs", "weights", "J_regressor", "eyelid_dirs"):
             np.testing.assert_allclose(built[key], data[key], atol=1e-6, err_msg=key)
         assert list(data["expression_names"]) == list(built["expression_names"])
+
+
+def test_unconvertible_unused_chumpy_entry_is_skipped(tmp_path, flame_files):
+    from flame_fixtures import _FakeChumpy
+
+    arrays = load_pickle(flame_files["chumpy_pkl"])
+    with _FakeChumpy() as (Ch, Select):
+        odd = Ch(np.zeros(3))
+        odd.__class__.__getstate__ = lambda self: {"mystery": 1}  # not an array-like state
+        path = tmp_path / "odd.pkl"
+        path.write_bytes(pickle.dumps({**arrays, "J_prior": odd}, protocol=2))
+    with pytest.warns(UserWarning, match="skipping key 'J_prior'"):
+        model = FaceModel.load(path)
+    assert model.num_vertices == 5023
+    with pytest.raises(UnsafePickleError, match=r"cannot turn a pickled chumpy object \(state \['mystery'\]\)"):
+        load_pickle(path)
