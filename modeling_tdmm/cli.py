@@ -10,7 +10,7 @@ from .face_model import FaceModelFormatError
 from .readers import TrackerFormatError
 from .safe_pickle import UnsafePickleError
 
-USER_ERRORS = (ClipValidationError, FaceModelFormatError, TrackerFormatError, UnsafePickleError, FileNotFoundError, ValueError)
+USER_ERRORS = (ClipValidationError, FaceModelFormatError, TrackerFormatError, UnsafePickleError, FileNotFoundError, ValueError, ImportError)
 
 
 def _face_model_for(clip, requested: str | None):

@@ -14,8 +14,8 @@ from .render import Camera, render_mesh
 from .video import label_font
 
 
-def face_camera(model: FaceModel, yaw_deg: float = 0.0) -> Camera:
-    """A camera framing the face (brow to chin) of ``model`` at rest."""
+def face_camera(model: FaceModel, yaw_deg: float = 15.0) -> Camera:
+    """A camera framing the face of ``model`` at rest, turned a little so depth reads."""
     rest = model().numpy()[0]
     lo, hi = np.percentile(rest, 1, axis=0), np.percentile(rest, 99, axis=0)
     face = rest[(rest[:, 2] > lo[2] + 0.75 * (hi[2] - lo[2])) & (rest[:, 1] > lo[1] + 0.2 * (hi[1] - lo[1]))]

@@ -174,8 +174,8 @@ def _au7(f, s):
 
 def _au9(f, s):
     c = f.point("left_nostril" if s > 0 else "right_nostril") + [s * 0.002, 0.012, 0]
-    nose = _vec(f.blob(c, (0.009, 0.014, 0.03)), (s * 0.0005, 0.0035, 0.0012))
-    brow = _vec(f.blob(f.point("glabella") + [s * 0.01, 0, 0], 0.012), (0.0, -0.003, 0.0))
+    nose = _vec(f.blob(c, (0.009, 0.014, 0.03)), (s * 0.0008, 0.005, 0.0018))
+    brow = _vec(f.blob(f.point("glabella") + [s * 0.01, 0, 0], 0.012), (0.0, -0.004, 0.0))
     lip = _vec(f.blob(f.point("upper_lip_top") + [s * 0.008, 0, 0], 0.01) * f.upper_lip(), (0.0, 0.002, 0.0))
     return (nose + brow + lip) * f.side(s)[:, None]
 
@@ -187,7 +187,7 @@ def _au10(f, s):
 
 def _au11(f, s):
     c = np.array([s * 0.031, Y_MOUTH + 0.016, 0.0]) + [0, 0, f.point("left_cheek")[2]]
-    return _vec(f.blob(c, (0.006, 0.014, 0.04)), (0.0, 0.0012, -0.0025))
+    return _vec(f.blob(c, (0.007, 0.015, 0.04)), (0.0, 0.002, -0.004))
 
 
 def _au12(f, s):
@@ -202,8 +202,8 @@ def _au13(f, s):
 
 def _au14(f, s):
     c = f.point("left_mouth_corner" if s > 0 else "right_mouth_corner") + [s * 0.007, 0, 0]
-    dimple = _vec(f.blob(c, 0.005), (0.0, 0.0, -0.003))
-    return _corner(f, s, (0.0025, 0.0, -0.004), radius=0.011) + dimple
+    dimple = _vec(f.blob(c, 0.006), (0.0, 0.0, -0.0045))
+    return _corner(f, s, (0.004, 0.0, -0.005), radius=0.011) + dimple
 
 
 def _au15(f, s):
@@ -212,7 +212,7 @@ def _au15(f, s):
 
 def _au16(f, s):
     c = f.point("lower_lip") + [s * 0.009, -0.003, 0]
-    return _vec(f.blob(c, (0.013, 0.012, 0.03)) * f.lower_lip(), (s * 0.0008, -0.0045, 0.0018))
+    return _vec(f.blob(c, (0.013, 0.012, 0.03)) * f.lower_lip(), (s * 0.001, -0.006, 0.0025))
 
 
 def _au17(f, s):
@@ -240,14 +240,14 @@ def _au18(f, s):
 
 
 def _au20(f, s):
-    return _corner(f, s, (0.0075, -0.0015, -0.002), radius=0.014)
+    return _corner(f, s, (0.0095, -0.002, -0.0025), radius=0.014)
 
 
 def _au21(f, s):
     d = np.zeros_like(f.v)
     for side in (1, -1):
         w = np.exp(-(((f.v[:, 0] - side * 0.018) / 0.006) ** 2) - ((f.v[:, 1] + 0.135) / 0.03) ** 2) * f.skin
-        d[:, 2] += 0.0025 * w * (f.v[:, 2] > 0)
+        d[:, 2] += 0.004 * w * (f.v[:, 2] > 0)
     return d
 
 
@@ -256,11 +256,11 @@ def _au22(f, s):
 
 
 def _au23(f, s):
-    return _lips(f, 0.007, squeeze=0.10, upper_dy=-0.0015, lower_dy=0.0015, dz=-0.0025)
+    return _lips(f, 0.007, squeeze=0.14, upper_dy=-0.0022, lower_dy=0.0022, dz=-0.0035)
 
 
 def _au24(f, s):
-    return _lips(f, 0.009, upper_dy=-0.0015, lower_dy=0.0015, dz=-0.0035)
+    return _lips(f, 0.009, upper_dy=-0.0022, lower_dy=0.0022, dz=-0.005)
 
 
 def _au25(f, s):
@@ -272,11 +272,11 @@ def _au27(f, s):
 
 
 def _au28(f, s):
-    return _lips(f, 0.0065, upper_dy=-0.002, lower_dy=0.002, dz=-0.0065)
+    return _lips(f, 0.0065, upper_dy=-0.003, lower_dy=0.003, dz=-0.008)
 
 
 def _au29(f, s):
-    jaw = f.head.weights[:, 2] * f.skin
+    jaw = smoothstep(0.0, 1.0, f.head.weights[:, 2]) * f.skin
     return _vec(jaw, (0.0, 0.0, 0.006))
 
 
@@ -284,28 +284,28 @@ def _au31(f, s):
     d = np.zeros_like(f.v)
     for side in (1, -1):
         w = f.blob(np.array([side * 0.056, -0.055, f.point("left_jaw_angle")[2] + 0.01]), 0.014)
-        d[:, 0] += side * 0.003 * w
+        d[:, 0] += side * 0.0045 * w
     return d
 
 
 def _au34(f, s):
     c = f.point("left_cheek" if s > 0 else "right_cheek") + [s * -0.004, -0.026, 0]
     w = f.blob(c, (0.017, 0.016, 0.04))
-    return _vec(w, (s * 0.006, 0.0, 0.0045))
+    return _vec(w, (s * 0.008, 0.0, 0.0065))
 
 
 def _au35(f, s):
     d = np.zeros_like(f.v)
     for side in (1, -1):
         c = f.point("left_cheek" if side > 0 else "right_cheek") + [side * -0.004, -0.024, 0]
-        d += _vec(f.blob(c, (0.013, 0.014, 0.04)), (-side * 0.004, 0.0, -0.004))
+        d += _vec(f.blob(c, (0.013, 0.014, 0.04)), (-side * 0.005, 0.0, -0.006))
     return d
 
 
 def _au38(f, s):
     d = np.zeros_like(f.v)
     for side in (1, -1):
-        d += _vec(f.blob(f.point("left_nostril" if side > 0 else "right_nostril"), 0.006), (side * 0.0028, 0.0005, 0.0))
+        d += _vec(f.blob(f.point("left_nostril" if side > 0 else "right_nostril"), 0.006), (side * 0.0038, 0.0008, 0.0))
     return d
 
 
