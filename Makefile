@@ -14,7 +14,7 @@ install: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,render,plots]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,render]"
 	touch $(STAMP)
 
 test: install
