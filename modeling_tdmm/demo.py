@@ -77,8 +77,40 @@ def stage_face_model(out: Path) -> list[Path]:
     return [sheet, clip_path, video, glb]
 
 
+def stage_corpus(out: Path, num_clips: int = 600) -> list[Path]:
+    """A small procedural Open3DFaceVid corpus and a few rendered, labelled clips from it."""
+    import datasets
+
+    from open3dfacevid.corpus import build_corpus
+    from open3dfacevid.features import row_to_clip
+
+    from .video import render_clip, write_frames
+
+    folder = out / "corpus"
+    stats = build_corpus(folder, "procedural", num_clips=num_clips, seed=0, num_shards=2)
+    print(f"  corpus: {stats['num_clips']} clips, {stats['hours']:.2f} h -> {folder}")
+    test = datasets.load_dataset(str(folder), split="test").with_format("numpy")
+    model = FaceModel.load("open-head-v1")
+    outputs = [folder / "README.md", folder / "stats.png"]
+    chosen: dict[str, int] = {}
+    for i, row in enumerate(test):  # one clip per focus category, plus an emotion transition
+        attributes = json.loads(str(row["attributes"]))
+        key = "transition" if len(attributes["emotions"]) > 1 else str(row["focus"])
+        chosen.setdefault(key, i)
+        if len(chosen) == 4:
+            break
+    for key, i in sorted(chosen.items()):
+        clip = row_to_clip(test[i])
+        frames = render_clip(clip, model, size=256, side_view=True, caption=clip.captions[0])
+        path = write_frames(frames, folder / "renders" / f"{key}_{clip.clip_id}.mp4", clip.fps)
+        print(f"  {key}: {clip.prompt}\n    -> {path}")
+        outputs.append(path)
+    return outputs
+
+
 STAGES: list[tuple[str, Callable[[Path], list[Path]]]] = [
     ("face_model", stage_face_model),
+    ("corpus", stage_corpus),
 ]
 
 
