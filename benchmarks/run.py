@@ -3,7 +3,9 @@
 * face model: frames/s for a 128-frame clip on a FLAME-sized model (5023 vertices, 300 shape +
   100 expression columns, pose correctives), ours vs smplx's FLAME layer in the same run;
 * rendering: a 125-frame clip at 256x256 on open-head-v1 to MP4;
-* corpus: a paper-scale procedural Open3DFaceVid build (57,200 clips) and streaming reads.
+* corpus: a paper-scale procedural Open3DFaceVid build (57,200 clips) and streaming reads;
+* geometry tokenizer: downsampling 1, 2 and 4 at the same codebook and CPU budget
+  (trainers/configs/tokenizer.yaml), measured on the held-out test split.
 """
 from __future__ import annotations
 
@@ -109,10 +111,39 @@ def bench_corpus(num_clips: int = 57_200, num_proc: int = 2, read_clips: int = 2
             "size_mb": size / 1e6, "num_proc": num_proc, "stream_clips_per_s": count / read_s, "stream_frames_per_s": frames / read_s}
 
 
+VIDEO_LLM_TOKENS_PER_FRAME = (300, 500)  # visual tokens per frame cited by the paper
+
+
+def bench_tokenizer(downsamples=(1, 2, 4), clips: int = 2000) -> dict:
+    import subprocess
+
+    from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+    from modeling_tdmm.tokenizer_eval import evaluate_tokenizer
+    from open3dfacevid.loading import load_corpus
+
+    test = load_corpus("procedural", num_clips=clips)["test"].with_format("numpy")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for down in downsamples:
+            out = Path(tmp) / f"down{down}"
+            start = time.perf_counter()
+            subprocess.run([sys.executable, str(ROOT / "trainers" / "train_tokenizer.py"), "--config",
+                            str(ROOT / "trainers" / "configs" / "tokenizer.yaml"), "--output_dir", str(out),
+                            "--downsample", str(down), "--procedural_clips", str(clips), "--save_strategy", "no",
+                            "--eval_strategy", "no"], check=True, capture_output=True)
+            train_s = time.perf_counter() - start
+            model = GeometryTokenizer.from_pretrained(out).eval()
+            metrics = evaluate_tokenizer(model, test)
+            metrics["train_s"] = train_s
+            results[down] = metrics
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "bench")
     parser.add_argument("--skip-corpus", action="store_true", help="leave out the paper-scale corpus build (~1 min)")
+    parser.add_argument("--skip-tokenizer", action="store_true", help="leave out training 3 tokenizers (~12 min)")
     args = parser.parse_args()
     results = {
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
@@ -122,6 +153,8 @@ def main() -> None:
     }
     if not args.skip_corpus:
         results["corpus"] = bench_corpus()
+    if not args.skip_tokenizer:
+        results["tokenizer"] = bench_tokenizer()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     fm, rd = results["face_model"], results["render"]
@@ -137,6 +170,15 @@ def main() -> None:
         print(f"| paper-scale corpus: {c['clips']} clips, {c['hours']:.1f} h, {c['num_proc']} processes | {c['build_s']:.1f} s "
               f"({c['clips_per_s']:.0f} clips/s), {c['size_mb']:.0f} MB on disk |")
         print(f"| streaming read (numpy rows) | {c['stream_clips_per_s']:.0f} clips/s, {c['stream_frames_per_s']:.0f} frames/s |")
+    if "tokenizer" in results:
+        print("\n| frames per token | mean / p95 vertex error (mm) | param L2 | codes used | perplexity | blink precision / recall | tokens/s | encode / decode frames/s |")
+        print("|---|---|---|---|---|---|---|---|")
+        for down, m in results["tokenizer"].items():
+            print(f"| {down} | {m['mean_vertex_error_mm']:.2f} / {m['p95_vertex_error_mm']:.2f} | {m['param_l2']:.3f} | "
+                  f"{m['codes_used_pct']:.0f}% | {m['perplexity']:.0f} | {m['blink_precision']:.2f} / {m['blink_recall']:.2f} | "
+                  f"{m['tokens_per_second']:.1f} | {m['encode_frames_per_s']:.0f} / {m['decode_frames_per_s']:.0f} |")
+        low, high = VIDEO_LLM_TOKENS_PER_FRAME
+        print(f"video LLM at 25 fps: {25 * low}-{25 * high} tokens/s; at 2 fps sampling: {2 * low}-{2 * high} tokens/s")
     print(f"results: {args.out / 'results.json'}")
 
 

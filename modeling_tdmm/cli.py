@@ -60,6 +60,23 @@ def cmd_export(args: argparse.Namespace) -> None:
     print(f"{args.output}: {clip.num_frames} keyframes at {clip.fps:g} fps")
 
 
+def cmd_tokenize(args: argparse.Namespace) -> None:
+    from .processing_face_tokens import PROCESSOR_FILE, FaceTokenProcessor
+    from .readers import read_tracker_file
+
+    folder = Path(args.tokenizer)
+    if (folder / PROCESSOR_FILE).exists():
+        processor = FaceTokenProcessor.from_pretrained(folder)
+    else:
+        from .modeling_geometry_tokenizer import GeometryTokenizer
+
+        processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(folder).eval(), str(folder))
+    for path in args.inputs:
+        clip = read_tracker_file(path)
+        text = processor.clip_to_text(clip)
+        print(f"{path}\t{text}" if len(args.inputs) > 1 else text)
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from .demo import run_demo
 
@@ -94,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--face-model", default=None)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("tokenize", help="print the face-token string of clips or tracker files")
+    p.add_argument("inputs", nargs="+")
+    p.add_argument("--tokenizer", required=True, help="a trained geometry tokenizer folder")
+    p.set_defaults(func=cmd_tokenize)
 
     p = sub.add_parser("demo", help="run the offline CPU demo, writing under --out")
     p.add_argument("--out", default="outputs/demo")

@@ -6,6 +6,8 @@ files; a second run skips stages whose outputs are all present.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -77,7 +79,7 @@ def stage_face_model(out: Path) -> list[Path]:
     return [sheet, clip_path, video, glb]
 
 
-def stage_corpus(out: Path, num_clips: int = 600) -> list[Path]:
+def stage_corpus(out: Path, num_clips: int = 2000) -> list[Path]:
     """A small procedural Open3DFaceVid corpus and a few rendered, labelled clips from it."""
     import datasets
 
@@ -108,9 +110,56 @@ def stage_corpus(out: Path, num_clips: int = 600) -> list[Path]:
     return outputs
 
 
+def run_trainer(script: str, config: str, output_dir: Path, *overrides: str) -> None:
+    """Run ``trainers/<script>`` from this checkout, resuming from its last checkpoint if any."""
+    root = Path(__file__).resolve().parents[1]
+    path = root / "trainers" / script
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: the demo trains with the scripts in a tdmm-lm checkout (trainers/)")
+    command = [sys.executable, str(path), "--config", str(root / "trainers" / "configs" / config),
+               "--output_dir", str(output_dir), *overrides]
+    if any(output_dir.glob("checkpoint-*")):
+        command += ["--resume_from_checkpoint", "true"]
+        print(f"  resuming from the last checkpoint in {output_dir}")
+    subprocess.run(command, check=True)
+
+
+def stage_tokenizer(out: Path) -> list[Path]:
+    """Train the small geometry tokenizer on the demo corpus; render original vs reconstruction."""
+    import datasets
+    import numpy as np
+
+    from open3dfacevid.features import row_to_clip
+
+    from .modeling_geometry_tokenizer import GeometryTokenizer
+    from .processing_face_tokens import FaceTokenProcessor
+    from .video import render_clip, write_frames
+
+    folder = out / "tokenizer"
+    run_trainer("train_tokenizer.py", "tokenizer.yaml", folder, "--dataset_name", str(out / "corpus"))
+    model = GeometryTokenizer.from_pretrained(folder).eval()
+    processor = FaceTokenProcessor.for_tokenizer(model)
+    metrics = json.loads((folder / "eval_results.json").read_text())
+    print(f"  validation: {metrics['mean_vertex_error_mm']:.2f} mm mean / {metrics['p95_vertex_error_mm']:.2f} mm p95 "
+          f"vertex error, {metrics['codes_used_pct']:.0f}% codes used, blink recall {metrics['blink_recall']:.2f}")
+    test = datasets.load_dataset(str(out / "corpus"), split="test").with_format("numpy")
+    blinky = max(range(min(len(test), 40)), key=lambda i: json.loads(str(test[i]["attributes"]))["blink_count"])
+    clip = row_to_clip(test[blinky])
+    codes = processor.clip_to_codes(clip)
+    recon = processor.codes_to_clip(codes, fps=clip.fps, shape=clip.shape, num_frames=clip.num_frames, clip_id=clip.clip_id)
+    face = FaceModel.load(model.config.face_model)
+    left = render_clip(clip, face, size=256, caption=f"original: {clip.prompt.split('. ')[0]}")
+    right = render_clip(recon, face, size=256,
+                        caption=f"reconstruction from {len(codes)} face tokens ({np.unique(codes).size} distinct)")
+    video = write_frames(np.concatenate([left, right], 2), folder / "original_vs_reconstruction.mp4", clip.fps)
+    print(f"  tokens: {processor.codes_to_text(codes[:8])[:-len('<|face_end|>')]}...\n  video: {video}")
+    return [folder / "config.json", folder / "model.safetensors", folder / "face_token_processor.json", video]
+
+
 STAGES: list[tuple[str, Callable[[Path], list[Path]]]] = [
     ("face_model", stage_face_model),
     ("corpus", stage_corpus),
+    ("tokenizer", stage_tokenizer),
 ]
 
 

@@ -257,6 +257,44 @@ class FaceModel(nn.Module):
         _, transforms = rigid_transforms(rotations, joints, self.parents)
         return skin(verts, self.lbs_weights_t, transforms).transpose(1, 2).contiguous()
 
+    # ------------------------------------------------------------------ vertex subsets
+    def most_active_vertices(self, count: int) -> torch.Tensor:
+        """Indices ``[count]`` of the vertices that expression, eyelids and jaw move most."""
+        def motion(dirs: torch.Tensor | None) -> torch.Tensor:
+            if dirs is None:
+                return torch.zeros(self.num_vertices)
+            return dirs.view(dirs.shape[0], 3, -1).norm(dim=1).sum(0)
+
+        score = motion(self.expression_dirs) + motion(self.eyelid_dirs) + 0.01 * self.lbs_weights[:, 2]
+        return score.topk(min(count, self.num_vertices)).indices.sort().values
+
+    def subset(self, indices: torch.Tensor) -> "FaceModel":
+        """The same model evaluated on vertices ``indices`` only (joints still from the full mesh).
+
+        For losses on the moving part of the face: far cheaper than the whole head. The
+        subset has no faces.
+        """
+        indices = torch.as_tensor(indices, dtype=torch.long)
+        part = object.__new__(FaceModel)
+        nn.Module.__init__(part)
+        part.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("_buffers", "_modules", "_parameters")})
+
+        def rows(buffer: torch.Tensor | None) -> torch.Tensor | None:  # [K, 3V] coordinate-major
+            return None if buffer is None else buffer.view(buffer.shape[0], 3, -1)[:, :, indices].reshape(buffer.shape[0], -1)
+
+        for name, value in self._buffers.items():
+            if name in ("v_template", "identity_dirs", "expression_dirs", "pose_dirs", "eyelid_dirs"):
+                value = rows(value)
+            elif name in ("lbs_weights", "vertex_colors"):
+                value = None if value is None else value[indices]
+            elif name == "lbs_weights_t":
+                value = value[:, indices].contiguous()
+            elif name == "faces":
+                value = value.new_zeros(0, 3)
+            part.register_buffer(name, value)
+        part.num_vertices = len(indices)
+        return part
+
     # ------------------------------------------------------------------ bases as [K, V, 3]
     def offsets(self, basis: str) -> torch.Tensor:
         """Blendshape displacements ``[K, V, 3]`` (m) of ``"identity"``, ``"expression"`` or ``"eyelids"``."""

@@ -76,8 +76,9 @@ def skin(vertices: torch.Tensor, weights_t: torch.Tensor, transforms: torch.Tens
     batch, num_joints = transforms.shape[:2]
     blended = transforms[:, :, :3, :].reshape(batch, num_joints, 12).transpose(1, 2) @ weights_t  # [B, 12, V]
     x, y, z = vertices.unbind(1)
+    m = blended.unbind(1)  # unbind, not indexing: its backward is one stack, not 12 zero-filled copies
     rows = []
     for c in range(3):
-        row = torch.addcmul(blended[:, 4 * c + 3], blended[:, 4 * c], x)
-        rows.append(row.addcmul(blended[:, 4 * c + 1], y).addcmul(blended[:, 4 * c + 2], z))
+        row = torch.addcmul(m[4 * c + 3], m[4 * c], x)
+        rows.append(row.addcmul(m[4 * c + 1], y).addcmul(m[4 * c + 2], z))
     return torch.stack(rows, 1)

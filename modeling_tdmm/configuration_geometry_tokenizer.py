@@ -1,0 +1,88 @@
+"""Configuration of the geometry tokenizer (a mesh-supervised VQ-VAE over facial motion)."""
+from __future__ import annotations
+
+from transformers import PretrainedConfig
+
+
+class GeometryTokenizerConfig(PretrainedConfig):
+    """Hyper-parameters of :class:`GeometryTokenizer`.
+
+    Args:
+        codebook_size: number of face tokens K.
+        code_dim: width of a code vector.
+        hidden_size: channels of the 1D convolutional encoder/decoder.
+        num_res_blocks: residual blocks per resolution level.
+        downsample: frames per token, 1 (one token per frame), 2 or 4.
+        expression_dim: expression coefficients per frame (the clip contract's 50).
+        ema_decay: decay of the EMA codebook updates.
+        dead_code_threshold: a code whose EMA usage count falls below this is reset to a
+            random encoder output of the current batch.
+        commitment_weight, vertex_weight, param_weight, velocity_weight: loss weights.
+        recon_loss: ``"l2"`` (mean squared error) or ``"l1"`` for the parameter and velocity
+            losses on normalised features. L2 keeps rare, large events such as blinks: L1's
+            median-seeking optimum smooths them away.
+        eyelid_weight: extra weight of the eyelid features in the parameter and velocity
+            losses: blinks fill few frames and few vertices, and are lost without it.
+        vertex_loss_vertices: number of face-model vertices used by the mesh loss (the ones
+            expression, eyelids and jaw move most; 0 = all).
+        vertex_loss_frames: at most this many random valid frames of a batch enter the mesh
+            loss each step (0 = all); the parameter losses always see every frame.
+        face_model: ``"open-head-v1"`` or the name of the FLAME file the model was trained with
+            (FLAME's arrays are never saved; pass its path to :meth:`load_face_model`).
+        face_model_num_shape: identity width of that face model.
+    """
+
+    model_type = "tdmm_geometry_tokenizer"
+
+    def __init__(
+        self,
+        codebook_size: int = 512,
+        code_dim: int = 64,
+        hidden_size: int = 128,
+        num_res_blocks: int = 2,
+        downsample: int = 1,
+        expression_dim: int = 50,
+        ema_decay: float = 0.99,
+        dead_code_threshold: float = 1.0,
+        commitment_weight: float = 0.02,
+        vertex_weight: float = 0.25,
+        param_weight: float = 1.0,
+        velocity_weight: float = 0.5,
+        recon_loss: str = "l2",
+        eyelid_weight: float = 20.0,
+        vertex_loss_vertices: int = 1500,
+        vertex_loss_frames: int = 512,
+        face_model: str = "open-head-v1",
+        face_model_num_shape: int = 12,
+        **kwargs,
+    ) -> None:
+        if downsample not in (1, 2, 4):
+            raise ValueError(f"downsample must be 1, 2 or 4 frames per token, got {downsample}")
+        if codebook_size < 2:
+            raise ValueError(f"codebook_size must be at least 2, got {codebook_size}")
+        self.codebook_size = codebook_size
+        self.code_dim = code_dim
+        self.hidden_size = hidden_size
+        self.num_res_blocks = num_res_blocks
+        self.downsample = downsample
+        self.expression_dim = expression_dim
+        self.ema_decay = ema_decay
+        self.dead_code_threshold = dead_code_threshold
+        self.commitment_weight = commitment_weight
+        self.vertex_weight = vertex_weight
+        self.param_weight = param_weight
+        self.velocity_weight = velocity_weight
+        if recon_loss not in ("l1", "l2"):
+            raise ValueError(f"recon_loss must be 'l1' or 'l2', got {recon_loss!r}")
+        self.recon_loss = recon_loss
+        self.eyelid_weight = eyelid_weight
+        self.vertex_loss_vertices = vertex_loss_vertices
+        self.vertex_loss_frames = vertex_loss_frames
+        self.face_model = face_model
+        self.face_model_num_shape = face_model_num_shape
+        super().__init__(**kwargs)
+
+    @property
+    def feature_dim(self) -> int:
+        """Per-frame input width: expression + 6D jaw + eyelids + 6D head rotation."""
+        return self.expression_dim + 6 + 2 + 6

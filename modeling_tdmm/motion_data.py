@@ -1,0 +1,54 @@
+"""Batches of motion for training: random windows or whole clips, padded, with masks.
+
+Rows are Open3DFaceVid rows (``datasets`` with numpy format) or :class:`FaceClip` dicts; a
+batch is ``{expression, jaw_pose, eyelids, head_pose: [B, W, D], mask: [B, W] bool,
+shape: [B, S]}`` as float32 tensors.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from .clip import MOTION_FIELDS
+
+
+class MotionCollator:
+    """Collate rows into padded batches; ``window`` frames at a random offset (None = whole clip).
+
+    ``multiple_of`` pads the time axis so it divides by the tokenizer's downsampling.
+    """
+
+    def __init__(self, window: int | None = 64, multiple_of: int = 1, seed: int = 0) -> None:
+        self.window = window
+        self.multiple_of = multiple_of
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        crops = []
+        for row in rows:
+            frames = len(row["expression"])
+            start = 0
+            if self.window and frames > self.window:
+                start = int(self.rng.integers(0, frames - self.window + 1))
+            stop = start + (self.window or frames)
+            crops.append({k: np.asarray(row[k], np.float32)[start:stop] for k in MOTION_FIELDS})
+        length = max(len(c["expression"]) for c in crops)
+        length += (-length) % self.multiple_of
+        batch = {k: np.zeros((len(rows), length, width), np.float32) for k, width in MOTION_FIELDS.items()}
+        mask = np.zeros((len(rows), length), bool)
+        for i, crop in enumerate(crops):
+            n = len(crop["expression"])
+            for k in MOTION_FIELDS:
+                batch[k][i, :n] = crop[k]
+            mask[i, :n] = True
+        widths = max(len(np.asarray(r["shape"])) for r in rows)
+        shape = np.zeros((len(rows), widths), np.float32)
+        for i, row in enumerate(rows):
+            values = np.asarray(row["shape"], np.float32)
+            shape[i, : len(values)] = values
+        out = {k: torch.from_numpy(v) for k, v in batch.items()}
+        out["mask"] = torch.from_numpy(mask)
+        out["shape"] = torch.from_numpy(shape)
+        return out

@@ -1,0 +1,135 @@
+"""Face tokens as text: ``<|face_start|><|face_17|><|face_402|>...<|face_end|>`` and back.
+
+:class:`FaceTokenProcessor` knows the codebook size and (optionally) the geometry tokenizer
+that turns clips into codes. It adds exactly its tokens (codebook size + 2 markers) to any
+Hugging Face tokenizer, and it is saved and loaded with ``save_pretrained`` /
+``from_pretrained`` (``face_token_processor.json``; the geometry tokenizer is referenced by a
+path relative to that folder).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .clip import FaceClip
+from .io_utils import atomic_path
+
+PROCESSOR_FILE = "face_token_processor.json"
+START, END = "<|face_start|>", "<|face_end|>"
+_TOKEN = re.compile(r"<\|face_(\d+)\|>")
+
+
+class FaceTokenError(ValueError):
+    """Text has no face span, or a face token index outside the codebook."""
+
+
+class FaceTokenProcessor:
+    """Clip <-> face-token text for a codebook of ``codebook_size`` codes."""
+
+    def __init__(self, codebook_size: int, tokenizer: Any = None, tokenizer_path: str | None = None, downsample: int = 1) -> None:
+        self.codebook_size = int(codebook_size)
+        self.tokenizer = tokenizer  # a GeometryTokenizer, or None (text <-> codes only)
+        self.tokenizer_path = tokenizer_path
+        self.downsample = int(downsample)
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer: Any, tokenizer_path: str | None = None) -> "FaceTokenProcessor":
+        return cls(tokenizer.config.codebook_size, tokenizer, tokenizer_path, tokenizer.config.downsample)
+
+    # ------------------------------------------------------------------ vocabulary
+    def token(self, index: int) -> str:
+        return f"<|face_{index}|>"
+
+    def tokens(self) -> list[str]:
+        """The markers then one token per code: ``codebook_size + 2`` strings."""
+        return [START, END, *(self.token(i) for i in range(self.codebook_size))]
+
+    def add_to_tokenizer(self, hf_tokenizer: Any) -> int:
+        """Add the face tokens to ``hf_tokenizer`` (the caller resizes embeddings). Returns the count added."""
+        return hf_tokenizer.add_tokens(self.tokens(), special_tokens=False)
+
+    # ------------------------------------------------------------------ codes <-> text
+    def codes_to_text(self, codes: Any) -> str:
+        """``[T']`` code ids -> ``<|face_start|>...<|face_end|>`` (padding ids < 0 are dropped)."""
+        ids = [int(c) for c in np.asarray(codes).reshape(-1) if int(c) >= 0]
+        bad = [c for c in ids if c >= self.codebook_size]
+        if bad:
+            raise FaceTokenError(f"code ids {bad[:5]} are outside the codebook [0, {self.codebook_size})")
+        return START + "".join(self.token(c) for c in ids) + END
+
+    def text_to_codes(self, text: str) -> np.ndarray:
+        """The first face span in ``text`` -> code ids ``[T']``; text around it is ignored."""
+        start = text.find(START)
+        if start < 0:
+            raise FaceTokenError(f"no face span: the text has no {START} marker")
+        end = text.find(END, start)
+        span = text[start + len(START): end if end >= 0 else len(text)]
+        ids = [int(m) for m in _TOKEN.findall(span)]
+        if not ids:
+            raise FaceTokenError("the face span holds no face tokens")
+        bad = [i for i in ids if i >= self.codebook_size]
+        if bad:
+            raise FaceTokenError(f"face token index {bad[0]} is outside the codebook [0, {self.codebook_size})")
+        return np.asarray(ids, dtype=np.int64)
+
+    # ------------------------------------------------------------------ clips
+    def _need_tokenizer(self) -> Any:
+        if self.tokenizer is None:
+            raise FaceTokenError("this processor has no geometry tokenizer; load one with from_pretrained or for_tokenizer")
+        return self.tokenizer
+
+    def clip_to_codes(self, clip: FaceClip) -> np.ndarray:
+        model = self._need_tokenizer()
+        codes = model.encode(**{k: torch.from_numpy(getattr(clip, k))[None] for k in ("expression", "jaw_pose", "eyelids", "head_pose")})
+        return codes[0].numpy()
+
+    def clip_to_text(self, clip: FaceClip) -> str:
+        return self.codes_to_text(self.clip_to_codes(clip))
+
+    def codes_to_clip(self, codes: Any, fps: float = 25.0, shape: np.ndarray | None = None, num_frames: int | None = None,
+                      **metadata: Any) -> FaceClip:
+        """Decode codes ``[T']`` to a clip of ``T' * downsample`` frames (or ``num_frames``)."""
+        model = self._need_tokenizer()
+        motion = model.decode(torch.as_tensor(np.asarray(codes))[None], num_frames=num_frames)
+        fields = {k: v[0].numpy() for k, v in motion.items() if k != "vertices"}
+        fields["eyelids"] = np.clip(fields["eyelids"], 0.0, 1.0)
+        num_shape = model.config.face_model_num_shape
+        return FaceClip(**fields, shape=np.zeros(num_shape, np.float32) if shape is None else shape, fps=fps,
+                        face_model=model.config.face_model, source="geometry-tokenizer", **metadata)
+
+    def text_to_clip(self, text: str, fps: float = 25.0, **metadata: Any) -> FaceClip:
+        return self.codes_to_clip(self.text_to_codes(text), fps=fps, **metadata)
+
+    # ------------------------------------------------------------------ persistence
+    def save_pretrained(self, folder: str | os.PathLike, tokenizer_path: str | None = None) -> None:
+        """Write ``face_token_processor.json``; ``tokenizer_path`` is stored relative to ``folder``."""
+        folder = Path(folder)
+        path = tokenizer_path or self.tokenizer_path
+        if path is not None:
+            path = os.path.relpath(Path(path).resolve(), folder.resolve())
+        data = {"codebook_size": self.codebook_size, "downsample": self.downsample, "tokenizer_path": path,
+                "start_token": START, "end_token": END, "token_format": "<|face_{index}|>"}
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder / PROCESSOR_FILE) as tmp:
+            tmp.write_text(json.dumps(data, indent=2))
+
+    @classmethod
+    def from_pretrained(cls, folder: str | os.PathLike, load_tokenizer: bool = True) -> "FaceTokenProcessor":
+        folder = Path(folder)
+        file = folder / PROCESSOR_FILE
+        if not file.exists():
+            raise FileNotFoundError(f"{file}: no face token processor here (save one with save_pretrained)")
+        data = json.loads(file.read_text())
+        tokenizer = None
+        path = str((folder / data["tokenizer_path"]).resolve()) if data.get("tokenizer_path") is not None else None
+        if load_tokenizer and path is not None:
+            from .modeling_geometry_tokenizer import GeometryTokenizer
+
+            tokenizer = GeometryTokenizer.from_pretrained(path).eval()
+        return cls(data["codebook_size"], tokenizer, path, data.get("downsample", 1))

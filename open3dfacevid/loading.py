@@ -1,0 +1,17 @@
+"""Load an Open3DFaceVid corpus for training: ``procedural`` (generated here), a folder or a Hub id."""
+from __future__ import annotations
+
+import datasets
+
+from .builder import Open3DFaceVid
+
+
+def load_corpus(name_or_path: str = "procedural", config: str | None = None, num_clips: int = 2000, seed: int = 0,
+                cache_dir: str | None = None) -> datasets.DatasetDict:
+    """``"procedural"`` builds ``num_clips`` clips with ``seed`` through the dataset builder
+    (cached by ``datasets``, no network); anything else goes to ``datasets.load_dataset``."""
+    if name_or_path == "procedural":
+        builder = Open3DFaceVid(config_name="procedural", num_clips=num_clips, seed=seed, cache_dir=cache_dir)
+        builder.download_and_prepare()
+        return builder.as_dataset()
+    return datasets.load_dataset(name_or_path, config, cache_dir=cache_dir)
