@@ -7,7 +7,6 @@ once pushed, ``load_dataset("org/name")`` works with no remote code.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 import time
 from pathlib import Path
