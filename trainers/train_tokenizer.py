@@ -1,6 +1,7 @@
 """Train the geometry tokenizer (mesh-supervised VQ-VAE).
 
     accelerate launch trainers/train_tokenizer.py --config trainers/configs/tokenizer.yaml [--key value ...]
+    accelerate launch --multi_gpu --num_processes 2 trainers/train_tokenizer.py ...   # 2 processes (GPUs, or CPU with gloo)
 
 Runs unchanged on CPU (one or several processes), one GPU or many. Resume with
 ``--resume_from_checkpoint true`` (latest checkpoint in output_dir) or a checkpoint path.
@@ -21,6 +22,7 @@ from modeling_tdmm.motion_data import MotionCollator
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from modeling_tdmm.tokenizer_eval import evaluate_tokenizer
 from modeling_tdmm.tokenizer_training import TokenizerTrainer, feature_statistics
+from modeling_tdmm.training_utils import cpu_flag_without_gpu
 from open3dfacevid.loading import load_corpus
 
 
@@ -55,7 +57,7 @@ class TokenizerArguments:
 
 def main() -> None:
     parser = TrlParser((ScriptArguments, TokenizerArguments, TrainingArguments))
-    script, model_args, training_args = parser.parse_args_and_config()
+    script, model_args, training_args = parser.parse_args_and_config(args=cpu_flag_without_gpu())
     training_args.remove_unused_columns = False
     training_args.prediction_loss_only = True
     set_seed(training_args.seed)
