@@ -305,3 +305,23 @@ def test_template_paraphrases_keep_the_content():
     spec = spec_at(4, seed=0)
     for text in TemplateParaphraser()(spec, 3):
         assert spec.subject.label in text
+
+
+def test_hf_paraphraser_runs_any_local_causal_lm(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    from open3dfacevid.paraphrase import HFParaphraser
+
+    words = ["[UNK]", "[EOS]", "a", "person", "smiles", "at", "the", "camera", "steady", "frame", "nods", "\n", "."]
+    raw = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    raw.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="[UNK]", eos_token="[EOS]")
+    tokenizer.chat_template = "{% for m in messages %}{{ m['content'] }} {% endfor %}"
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(words), n_embd=16, n_layer=1, n_head=2, n_positions=512))
+    folder = tmp_path / "tiny-lm"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    spec = spec_at(1, seed=0)
+    out = HFParaphraser(str(folder), max_new_tokens=12)(spec, 3)
+    assert isinstance(out, list) and all(isinstance(t, str) and t != spec.prompt for t in out)
