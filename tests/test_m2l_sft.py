@@ -1,0 +1,73 @@
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pytest
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
+from modeling_tdmm.m2l_backbone import IM_END, build_backbone
+from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+from open3dfacevid.conversations import build_conversation
+from open3dfacevid.prompts import sample_specs
+from open3dfacevid.synthesizer import synthesize
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def geometry(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("geometry")
+    model = GeometryTokenizer(GeometryTokenizerConfig(codebook_size=16, code_dim=8, hidden_size=16, num_res_blocks=1))
+    model.save_pretrained(folder)
+    return folder
+
+
+def test_sft_masks_everything_but_the_answers(tmp_path, geometry):
+    from trl import SFTConfig, SFTTrainer
+
+    clips = [synthesize(s) for s in sample_specs(6, seed=0)]
+    backbone = build_backbone([t for c in clips for t in (c.prompt, *c.captions)], tmp_path / "bb", vocab_size=400,
+                              hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64)
+    tokenizer = AutoTokenizer.from_pretrained(backbone)
+    model = AutoModelForCausalLM.from_pretrained(backbone)
+    processor = FaceTokenProcessor.from_pretrained(geometry) if (geometry / "face_token_processor.json").exists() else \
+        FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(geometry).eval())
+    before = len(tokenizer)
+    assert processor.add_to_tokenizer(tokenizer) == 18
+    model.resize_token_embeddings(len(tokenizer))
+    assert model.get_input_embeddings().weight.shape[0] == before + 18
+    rng = np.random.default_rng(0)
+    rows = [build_conversation(processor.clip_to_text(c), c.attributes, c.captions, c.fps, rng, task="emotion") for c in clips]
+    args = SFTConfig(output_dir=str(tmp_path / "out"), assistant_only_loss=True, max_steps=1, report_to="none", use_cpu=True)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=datasets.Dataset.from_list(rows), processing_class=tokenizer)
+    example = trainer.train_dataset[0]
+    ids = example["input_ids"]
+    mask = example["assistant_masks"] if "assistant_masks" in example else [label != -100 for label in example["labels"]]
+    trained = tokenizer.decode([i for i, m in zip(ids, mask) if m])
+    assert trained == rows[0]["messages"][-1]["content"] + IM_END
+    assert "<|face_" not in trained and "<|face_start|>" in tokenizer.decode(ids)
+
+
+def test_sft_script_lowers_the_loss_and_saves_a_loadable_model(tmp_path, geometry):
+    out = tmp_path / "m2l"
+    command = [sys.executable, str(ROOT / "trainers" / "sft_m2l.py"), "--config", str(ROOT / "trainers/configs/m2l.yaml"),
+               "--output_dir", str(out), "--geometry_tokenizer", str(geometry), "--procedural_clips", "60",
+               "--max_steps", "30", "--logging_steps", "5", "--eval_strategy", "no", "--save_strategy", "no",
+               "--per_device_train_batch_size", "8", "--max_length", "256", "--learning_rate", "3e-3", "--warmup_steps", "0"]
+    env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "hf")}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    losses = [float(x) for x in re.findall(r"'loss': '([0-9.]+)'", result.stdout)]
+    assert len(losses) >= 4 and losses[-1] < 0.7 * losses[0], losses
+    tokenizer = AutoTokenizer.from_pretrained(out, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(out, local_files_only=True)
+    assert "<|face_15|>" in tokenizer.get_vocab() and model.config.vocab_size >= len(tokenizer)
+    processor = json.loads((out / "face_token_processor.json").read_text())
+    assert processor["codebook_size"] == 16 and (out / processor["tokenizer_path"]).resolve() == geometry.resolve()

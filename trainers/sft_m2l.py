@@ -1,0 +1,121 @@
+"""Motion2Language: instruction-tune a causal LM on face tokens with TRL's SFTTrainer.
+
+    accelerate launch trainers/sft_m2l.py --config trainers/configs/m2l.yaml [--key value ...]
+
+``--model_name_or_path default`` builds the offline default backbone (a small Qwen3 with a
+tokenizer trained on the corpus text) in ``<output_dir>/backbone``; any Hugging Face causal
+LM id or folder works where it can be loaded. Face tokens are added to the tokenizer and the
+embeddings resized; with ``--use_peft true`` LoRA adapters are trained together with the
+embedding and output rows (so the new face-token rows learn) and merged at the end. The
+saved folder holds the model, the tokenizer with face tokens and the face-token processor
+pointing to the geometry tokenizer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+import numpy as np
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
+from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser
+
+from modeling_tdmm.m2l_backbone import build_backbone
+from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+from modeling_tdmm.motion_data import MotionCollator
+from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+from modeling_tdmm.training_utils import cpu_flag_without_gpu
+from open3dfacevid.conversations import build_conversation
+from open3dfacevid.lexicon import lexicon
+from open3dfacevid.loading import load_corpus
+
+MOTION_KEYS = ("expression", "jaw_pose", "eyelids", "head_pose")
+
+
+@dataclass
+class ScriptArguments:
+    dataset_name: str = field(default="procedural", metadata={"help": "'procedural', a built folder, or a Hub dataset id"})
+    dataset_config: str | None = None
+    procedural_clips: int = 2000
+    geometry_tokenizer: str = field(default="outputs/tokenizer", metadata={"help": "a trained geometry tokenizer folder"})
+    examples_per_clip: int = 3
+    max_eval_clips: int = 100
+
+
+def face_texts(rows: datasets.Dataset, tokenizer: GeometryTokenizer, processor: FaceTokenProcessor, batch_size: int = 32) -> list[str]:
+    """Face-token text of every clip in ``rows`` (whole clips, batched)."""
+    collate = MotionCollator(window=None, multiple_of=tokenizer.config.downsample)
+    texts = []
+    for start in range(0, len(rows), batch_size):
+        batch = collate([rows[i] for i in range(start, min(len(rows), start + batch_size))])
+        codes = tokenizer.encode(**{k: batch[k] for k in MOTION_KEYS}, mask=batch["mask"])
+        texts += [processor.codes_to_text(c) for c in codes.numpy()]
+    return texts
+
+
+def conversations(rows: datasets.Dataset, texts: list[str], downsample: int, per_clip: int, seed: int) -> datasets.Dataset:
+    """``per_clip`` chats per clip, tasks mixed, deterministic by ``seed``."""
+    import json
+
+    examples = []
+    meta = rows.select_columns(["attributes", "captions", "fps"])
+    for i, (row, face) in enumerate(zip(meta, texts)):
+        rng = np.random.default_rng([seed, i])
+        attributes = json.loads(row["attributes"]) if isinstance(row["attributes"], str) else row["attributes"]
+        for _ in range(per_clip):
+            examples.append(build_conversation(face, attributes, list(row["captions"]), float(row["fps"]), rng, downsample))
+    return datasets.Dataset.from_list(examples)
+
+
+def main() -> None:
+    parser = TrlParser((ScriptArguments, SFTConfig, ModelConfig))
+    script, training_args, model_args = parser.parse_args_and_config(args=cpu_flag_without_gpu())
+    training_args.assistant_only_loss = True
+    set_seed(training_args.seed)
+    output = Path(training_args.output_dir)
+
+    corpus = load_corpus(script.dataset_name, script.dataset_config, script.procedural_clips).with_format("numpy")
+    geometry = GeometryTokenizer.from_pretrained(script.geometry_tokenizer).eval()
+    processor = FaceTokenProcessor.for_tokenizer(geometry, script.geometry_tokenizer)
+
+    name = model_args.model_name_or_path or "default"
+    if name == "default":
+        texts = [t for row in corpus["train"].select_columns(["prompt", "captions"]) for t in (row["prompt"], *row["captions"])]
+        texts += [" ".join(d.words) for d in lexicon()]
+        name = str(build_backbone(texts, output / "backbone"))
+    tokenizer = AutoTokenizer.from_pretrained(name)
+    model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32)
+    added = processor.add_to_tokenizer(tokenizer)
+    model.resize_token_embeddings(len(tokenizer))
+    print(f"added {added} face tokens; vocabulary {len(tokenizer)}")
+
+    peft_config = None
+    if model_args.use_peft:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=model_args.lora_r, lora_alpha=model_args.lora_alpha, lora_dropout=model_args.lora_dropout,
+                                 target_modules=model_args.lora_target_modules or "all-linear", task_type="CAUSAL_LM",
+                                 modules_to_save=["embed_tokens", "lm_head"])
+
+    splits = {}
+    for split, limit in (("train", None), ("validation", script.max_eval_clips)):
+        rows = corpus[split] if limit is None else corpus[split].select(range(min(limit, len(corpus[split]))))
+        splits[split] = conversations(rows, face_texts(rows, geometry, processor), geometry.config.downsample,
+                                      script.examples_per_clip, training_args.seed)
+
+    trainer = SFTTrainer(model=model, args=training_args, train_dataset=splits["train"], eval_dataset=splits["validation"],
+                         processing_class=tokenizer, peft_config=peft_config)
+    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint or None)
+    if trainer.is_world_process_zero():
+        final = trainer.model
+        if peft_config is not None:
+            final = final.merge_and_unload()
+        final.save_pretrained(output)
+        tokenizer.save_pretrained(output)
+        processor.save_pretrained(output, tokenizer_path=script.geometry_tokenizer)
+        print(f"saved Motion2Language to {output}")
+
+
+if __name__ == "__main__":
+    main()
