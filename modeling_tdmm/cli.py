@@ -77,6 +77,19 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
         print(f"{path}\t{text}" if len(args.inputs) > 1 else text)
 
 
+def cmd_describe(args: argparse.Namespace) -> None:
+    import json
+
+    from .motion2language import Motion2Language
+    from .readers import read_tracker_file
+
+    m2l = Motion2Language.from_pretrained(args.model)
+    clips = [read_tracker_file(path) for path in args.inputs]
+    answers = m2l.describe(clips, question=args.question, max_new_tokens=args.max_new_tokens, windows=args.windows)
+    for path, text in zip(args.inputs, answers):
+        print(json.dumps({"file": path, "answer": text}) if args.json else text)
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from .demo import run_demo
 
@@ -116,6 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+")
     p.add_argument("--tokenizer", required=True, help="a trained geometry tokenizer folder")
     p.set_defaults(func=cmd_tokenize)
+
+    p = sub.add_parser("describe", help="describe clips (or answer a question about them) with a Motion2Language model")
+    p.add_argument("inputs", nargs="+", help="clip.npz or tracker files")
+    p.add_argument("--model", required=True, help="a Motion2Language folder (trainers/sft_m2l.py output)")
+    p.add_argument("--question", default=None)
+    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.add_argument("--no-windows", dest="windows", action="store_false",
+                   help="refuse clips longer than the model's context instead of describing them window by window")
+    p.add_argument("--json", action="store_true", help="one JSON object per clip")
+    p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("demo", help="run the offline CPU demo, writing under --out")
     p.add_argument("--out", default="outputs/demo")

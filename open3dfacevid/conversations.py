@@ -13,14 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from modeling_tdmm.motion2language import system_prompt
+
 from .captions import affect_phrase, head_sentence
 from .lexicon import by_category, get
 from .prompts import INTENSITY_ADVERBS
 
-SYSTEM_PROMPT = (
-    "You analyse 3D facial motion. The face tokens encode a face, one token per {frames} at {fps:g} fps. "
-    "Answer questions about what the face does: emotion, intensity, micro-expressions and head motion."
-)
 TASKS = ("describe", "emotion", "intensity", "head_motion", "blinks", "micro_expression", "yes_no", "multi_turn")
 INSTRUCTIONS = {
     "describe": ("Describe what this face does.", "What happens in this facial motion?", "Give a description of the face.",
@@ -96,8 +94,7 @@ def build_conversation(face_text: str, attributes: dict[str, Any], captions: lis
     if not has_truth:
         task = "describe"
     task = task or TASKS[int(rng.integers(len(TASKS)))]
-    frames = "frame" if downsample == 1 else f"{downsample} frames"
-    messages = [{"role": "system", "content": SYSTEM_PROMPT.format(frames=frames, fps=fps)}]
+    messages = [{"role": "system", "content": system_prompt(downsample, fps)}]
 
     def ask(sub_task: str, with_face: bool) -> None:
         asked = None
