@@ -8,6 +8,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pytest
+import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
@@ -71,3 +72,24 @@ def test_sft_script_lowers_the_loss_and_saves_a_loadable_model(tmp_path, geometr
     assert "<|face_15|>" in tokenizer.get_vocab() and model.config.vocab_size >= len(tokenizer)
     processor = json.loads((out / "face_token_processor.json").read_text())
     assert processor["codebook_size"] == 16 and (out / processor["tokenizer_path"]).resolve() == geometry.resolve()
+
+
+def test_lora_trains_the_new_face_token_rows_and_merges(tmp_path, geometry):
+    out = tmp_path / "lora"
+    command = [sys.executable, str(ROOT / "trainers" / "sft_m2l.py"), "--config", str(ROOT / "trainers/configs/m2l.yaml"),
+               "--output_dir", str(out), "--geometry_tokenizer", str(geometry), "--procedural_clips", "60",
+               "--max_steps", "6", "--logging_steps", "3", "--eval_strategy", "no", "--save_strategy", "no",
+               "--per_device_train_batch_size", "8", "--max_length", "256", "--use_peft", "true", "--lora_r", "4",
+               "--lora_alpha", "8", "--learning_rate", "1e-2"]
+    env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "hf")}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    merged = AutoModelForCausalLM.from_pretrained(out, local_files_only=True)
+    base = AutoModelForCausalLM.from_pretrained(out / "backbone", local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(out, local_files_only=True)
+    assert not any("lora" in name for name, _ in merged.named_parameters())  # adapters merged away
+    rows = merged.get_input_embeddings().weight
+    old = base.get_input_embeddings().weight.shape[0]
+    face_ids = tokenizer.convert_tokens_to_ids(["<|face_start|>", "<|face_3|>"])
+    assert min(face_ids) >= old and rows.shape[0] == len(tokenizer)
+    assert not torch.allclose(rows[:old], base.get_input_embeddings().weight)  # embeddings were trainable
