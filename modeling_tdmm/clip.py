@@ -162,10 +162,15 @@ class FaceClip:
     def load(cls, path: str | os.PathLike) -> "FaceClip":
         origin = os.fspath(path)
         with np.load(origin, allow_pickle=False) as data:
-            if _META_KEY not in data.files:
-                raise ClipValidationError(f"{origin}: not a clip file (no '{_META_KEY}' entry; keys {sorted(data.files)})")
-            meta = json.loads(str(data[_META_KEY]))
-            arrays = {k: data[k] for k in data.files if k != _META_KEY}
+            return cls.from_npz(data, origin)
+
+    @classmethod
+    def from_npz(cls, data: Any, origin: str) -> "FaceClip":
+        """A clip from an open ``np.load`` archive (``allow_pickle=False``)."""
+        if _META_KEY not in data.files:
+            raise ClipValidationError(f"{origin}: not a clip file (no '{_META_KEY}' entry; keys {sorted(data.files)})")
+        meta = json.loads(str(data[_META_KEY]))
+        arrays = {k: data[k] for k in data.files if k != _META_KEY}
         return cls.from_dict({**arrays, **meta}, origin=origin)
 
     @staticmethod

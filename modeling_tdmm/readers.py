@@ -107,7 +107,7 @@ def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source:
         with np.load(path, allow_pickle=False) as data:
             keys = list(data.files)
             if FaceClip.is_clip_file(keys):
-                clip = FaceClip.load(path)
+                clip = FaceClip.from_npz(data, path)
                 return clip.resample(fps) if fps and fps != clip.fps else clip
             if not {"exp", "pose"} <= set(keys):
                 raise _unknown(path, keys)

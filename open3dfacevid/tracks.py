@@ -3,6 +3,9 @@
 The manifest is CSV or JSONL with columns ``file`` (relative to the tracks folder),
 ``prompt`` and optionally ``captions`` (a JSON list, or ``|``-separated in CSV). Every file
 that cannot become a clip is reported with its reason; none is dropped silently.
+Accepted files are read twice, once to validate them before the build starts (so the
+report is complete up front) and once while the dataset is written; tracker files are small
+and holding every clip in memory between the two would not scale.
 """
 from __future__ import annotations
 
