@@ -18,3 +18,14 @@ def cpu_flag_without_gpu(argv: list[str] | None = None) -> list[str]:
     if not torch.cuda.is_available() and not any(a.split("=")[0] == "--use_cpu" for a in argv):
         argv += ["--use_cpu", "true"]
     return argv
+
+
+def finish_distributed(accelerator) -> None:
+    """Wait for every rank, then tear the process group down before the interpreter exits.
+
+    Without it a rank that finishes first can exit while gloo threads are alive, and dies with
+    "terminate called without an active exception" (SIGABRT), failing the whole launch.
+    """
+    accelerator.wait_for_everyone()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()

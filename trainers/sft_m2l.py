@@ -25,7 +25,7 @@ from modeling_tdmm.m2l_backbone import build_backbone
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.motion_data import MotionCollator
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
-from modeling_tdmm.training_utils import cpu_flag_without_gpu
+from modeling_tdmm.training_utils import cpu_flag_without_gpu, finish_distributed
 from open3dfacevid.conversations import build_conversation
 from open3dfacevid.lexicon import lexicon
 from open3dfacevid.loading import load_corpus
@@ -115,6 +115,7 @@ def main() -> None:
         tokenizer.save_pretrained(output)
         processor.save_pretrained(output, tokenizer_path=script.geometry_tokenizer)
         print(f"saved Motion2Language to {output}")
+    finish_distributed(trainer.accelerator)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from modeling_tdmm.motion_data import MotionCollator
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from modeling_tdmm.tokenizer_eval import evaluate_tokenizer
 from modeling_tdmm.tokenizer_training import TokenizerTrainer, feature_statistics
-from modeling_tdmm.training_utils import cpu_flag_without_gpu
+from modeling_tdmm.training_utils import cpu_flag_without_gpu, finish_distributed
 from open3dfacevid.loading import load_corpus
 
 
@@ -85,6 +85,7 @@ def main() -> None:
         FaceTokenProcessor.for_tokenizer(model).save_pretrained(out, tokenizer_path=str(out))
         (out / "eval_results.json").write_text(json.dumps(metrics, indent=2))
         print(json.dumps(metrics, indent=2))
+    finish_distributed(trainer.accelerator)
 
 
 if __name__ == "__main__":
