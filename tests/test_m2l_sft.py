@@ -93,3 +93,20 @@ def test_lora_trains_the_new_face_token_rows_and_merges(tmp_path, geometry):
     face_ids = tokenizer.convert_tokens_to_ids(["<|face_start|>", "<|face_3|>"])
     assert min(face_ids) >= old and rows.shape[0] == len(tokenizer)
     assert not torch.allclose(rows[:old], base.get_input_embeddings().weight)  # embeddings were trainable
+
+
+def test_sft_script_with_two_processes(tmp_path, geometry):
+    out = tmp_path / "ddp"
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+               "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "trainers" / "sft_m2l.py"),
+               "--config", str(ROOT / "trainers/configs/m2l.yaml"), "--output_dir", str(out), "--geometry_tokenizer",
+               str(geometry), "--procedural_clips", "60", "--max_steps", "4", "--logging_steps", "2",
+               "--eval_strategy", "no", "--save_strategy", "no", "--per_device_train_batch_size", "4", "--max_length", "256"]
+    env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "hf")}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("saved Motion2Language") == 1  # only rank 0 saves
+    epochs = [float(x) for x in re.findall(r"'epoch': '([0-9.]+)'", result.stdout)]
+    # 4 steps x 4 examples x 2 ranks of ~165 training conversations: the ranks share the data.
+    assert epochs and epochs[-1] > 0.15
+    assert (out / "model.safetensors").exists()

@@ -81,9 +81,11 @@ def main() -> None:
 
     name = model_args.model_name_or_path or "default"
     if name == "default":
-        texts = [t for row in corpus["train"].select_columns(["prompt", "captions"]) for t in (row["prompt"], *row["captions"])]
-        texts += [" ".join(d.words) for d in lexicon()]
-        name = str(build_backbone(texts, output / "backbone"))
+        name = str(output / "backbone")
+        with training_args.main_process_first(desc="building the default backbone"):  # one rank builds, the others load
+            if not (output / "backbone" / "config.json").exists():
+                texts = [t for row in corpus["train"].select_columns(["prompt", "captions"]) for t in (row["prompt"], *row["captions"])]
+                build_backbone(texts + [" ".join(d.words) for d in lexicon()], name)
     tokenizer = AutoTokenizer.from_pretrained(name)
     model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32)
     added = processor.add_to_tokenizer(tokenizer)
