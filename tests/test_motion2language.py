@@ -57,3 +57,16 @@ def test_cli_describe_json_and_tracker_files(tmp_path, m2l_folder, capsys):
                  "--json", "--max-new-tokens", "4", "--question", "What emotion is shown?"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
     assert [line["file"] for line in lines] == [str(tmp_path / "a.npz"), str(tmp_path / "deca.npz")]
+
+
+def test_pipeline_describes_clips_and_files(tmp_path, m2l_folder):
+    import modeling_tdmm.pipelines  # noqa: F401  (registers the task)
+    from transformers import pipeline
+
+    describe = pipeline("face-motion-description", model=str(m2l_folder))
+    clip = make_clip(num_frames=12, seed=5)
+    clip.save(tmp_path / "c.npz")
+    one = describe(clip, max_new_tokens=4)
+    assert set(one) == {"generated_text"} and isinstance(one["generated_text"], str)
+    many = describe([clip, str(tmp_path / "c.npz")], question="How does the head move?", max_new_tokens=4)
+    assert len(many) == 2 and many[0] == many[1]  # same clip, greedy decoding
