@@ -1,0 +1,28 @@
+"""Corpus BLEU-4 as a local `evaluate` metric (sacrebleu; no Hub download).
+
+    import evaluate
+    bleu = evaluate.load("eval/metrics/bleu4")
+    bleu.compute(predictions=["the face smiles"], references=[["the face smiles", "a smile"]])
+"""
+import datasets
+import evaluate
+import sacrebleu
+
+
+class Bleu4(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description="Corpus BLEU-4 (sacrebleu, 13a tokenisation) over several references per prediction.",
+            citation="Post, A Call for Clarity in Reporting BLEU Scores, WMT 2018.",
+            inputs_description="predictions: list of str; references: list of list of str (one or more per prediction)",
+            features=datasets.Features({
+                "predictions": datasets.Value("string"),
+                "references": datasets.Sequence(datasets.Value("string")),
+            }),
+        )
+
+    def _compute(self, predictions, references):
+        width = max(len(r) for r in references)
+        streams = [[refs[k] if k < len(refs) else refs[0] for refs in references] for k in range(width)]
+        score = sacrebleu.corpus_bleu(predictions, streams)
+        return {"bleu4": score.score, "precisions": score.precisions, "brevity_penalty": score.bp}

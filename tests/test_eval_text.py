@@ -1,0 +1,42 @@
+from pathlib import Path
+
+import evaluate
+import pytest
+
+from open3dfacevid.attributes import emotion_family, extract_emotions, extract_head_motion, extract_intensity
+from open3dfacevid.prompts import sample_specs
+from open3dfacevid.synthesizer import synthesize
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_extractor_reads_the_ground_truth_back_from_captions():
+    clips = [synthesize(s) for s in sample_specs(300, seed=9)]
+    emotion_hits = head_hits = total_head = 0
+    for clip in clips:
+        truth = clip.attributes["emotion_families"][0]
+        emotion_hits += emotion_family(clip.captions[0]) == truth
+        kind = clip.attributes["head_motion"]["kind"]
+        total_head += 1
+        head_hits += extract_head_motion(clip.captions[0]) == kind
+    assert emotion_hits / len(clips) >= 0.95
+    assert head_hits / total_head >= 0.9
+
+
+def test_extractor_details():
+    assert extract_emotions("She looks slightly worried, then surprised.") == ["worried", "surprised"]
+    assert extract_emotions("He is in awe.") == ["in awe"]
+    assert emotion_family("The face stays neutral.") == "neutral"
+    assert extract_head_motion("They shake their head twice.") == "shake"
+    assert extract_intensity("The expression is strong: strongly expressed.") == "strong"
+
+
+def test_local_metric_modules_load_offline_and_score():
+    bleu = evaluate.load(str(ROOT / "eval" / "metrics" / "bleu4"))
+    rouge = evaluate.load(str(ROOT / "eval" / "metrics" / "rouge_l"))
+    same = bleu.compute(predictions=["the person smiles and nods twice"], references=[["the person smiles and nods twice"]])
+    assert same["bleu4"] == pytest.approx(100.0)
+    other = bleu.compute(predictions=["a frown"], references=[["the person smiles and nods twice", "a smile"]])
+    assert other["bleu4"] < 20
+    assert rouge.compute(predictions=["the person smiles"], references=[["a frown", "the person smiles"]])["rougeL"] == pytest.approx(1.0)
+    assert rouge.compute(predictions=["nothing alike"], references=[["the person smiles"]])["rougeL"] == 0.0
