@@ -212,13 +212,8 @@ class FaceModel(nn.Module):
         eye_pose: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Vertices ``[B, V, 3]`` (m). A 1-D ``shape`` is shaped once and shared by all frames."""
-        batch = max(
-            (torch.as_tensor(t).shape[0] for t in (expression, jaw_pose, head_pose, eyelids, neck_pose, eye_pose)
-             if t is not None and torch.as_tensor(t).dim() == 2),
-            default=1,
-        )
-        if shape is not None and torch.as_tensor(shape).dim() == 2:
-            batch = max(batch, torch.as_tensor(shape).shape[0])
+        sizes = [np.shape(t) for t in (shape, expression, jaw_pose, head_pose, eyelids, neck_pose, eye_pose) if t is not None]
+        batch = max((s[0] for s in sizes if len(s) == 2), default=1)
         betas = self._coeffs(shape, self.num_shape, "shape", batch)
         expr = self._coeffs(expression, self.num_expression, "expression", batch)
 

@@ -24,6 +24,7 @@ from transformers.utils import ModelOutput
 from .configuration_geometry_tokenizer import GeometryTokenizerConfig
 from .lbs import axis_angle_to_matrix
 
+# The clip contract's motion fields (clip.MOTION_FIELDS), repeated so this remote-code file stands alone.
 MOTION_KEYS = ("expression", "jaw_pose", "eyelids", "head_pose")
 
 

@@ -8,7 +8,9 @@ from typing import Any, Iterable
 import torch
 from transformers import Trainer
 
-MOTION_KEYS = ("expression", "jaw_pose", "eyelids", "head_pose")
+from .clip import MOTION_FIELDS
+
+MOTION_KEYS = tuple(MOTION_FIELDS)  # expression, jaw_pose, eyelids, head_pose
 
 
 @torch.no_grad()

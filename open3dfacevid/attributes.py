@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 
 from .lexicon import by_category, get
+from .prompts import INTENSITY_ADVERBS
 
 HEAD_PATTERNS = (
     ("nod", r"\bnod(s|ding|ded)?\b|\bhead bob|\bbob(s|bing)? the head"),
@@ -55,8 +56,6 @@ def extract_head_motion(text: str) -> str | None:
 
 def extract_intensity(text: str) -> str | None:
     lowered = text.lower()
-    from .prompts import INTENSITY_ADVERBS
-
     for name, adverb in INTENSITY_ADVERBS.items():
         if re.search(rf"\b({re.escape(adverb)}|{re.escape(name)})\b", lowered):
             return name

@@ -21,6 +21,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser
 
+from modeling_tdmm.clip import MOTION_FIELDS
 from modeling_tdmm.m2l_backbone import build_backbone
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.motion_data import MotionCollator
@@ -30,7 +31,7 @@ from open3dfacevid.conversations import build_conversation
 from open3dfacevid.lexicon import lexicon
 from open3dfacevid.loading import load_corpus
 
-MOTION_KEYS = ("expression", "jaw_pose", "eyelids", "head_pose")
+MOTION_KEYS = tuple(MOTION_FIELDS)  # expression, jaw_pose, eyelids, head_pose
 
 
 @dataclass
