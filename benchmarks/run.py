@@ -138,6 +138,85 @@ def bench_tokenizer(downsamples=(1, 2, 4), clips: int = 2000) -> dict:
     return results
 
 
+def _text_metrics(predictions: list[str], references: list[list[str]]) -> dict:
+    import evaluate
+
+    bleu = evaluate.load(str(ROOT / "eval" / "metrics" / "bleu4"))
+    rouge = evaluate.load(str(ROOT / "eval" / "metrics" / "rouge_l"))
+    return {"bleu4": bleu.compute(predictions=predictions, references=references)["bleu4"],
+            "rougeL": 100 * rouge.compute(predictions=predictions, references=references)["rougeL"]}
+
+
+def _scores(predictions: list[str], test) -> dict:
+    from open3dfacevid.description_scores import attribute_accuracy
+
+    attributes = [json.loads(str(a)) for a in test["attributes"]]
+    scores = attribute_accuracy(predictions, attributes)
+    scores.update(_text_metrics(predictions, [list(c) for c in test["captions"]]))
+    return scores
+
+
+def bench_m2l(tokenizer_dir: Path | None, m2l_dir: Path | None, clips: int = 2000, max_test: int = 200) -> dict:
+    """Train (unless given) a geometry tokenizer and the default M2L, then score descriptions of the test split."""
+    import subprocess
+
+    from modeling_tdmm.description_baselines import MajorityDescription, NearestCaption
+    from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+    from modeling_tdmm.motion2language import Motion2Language
+    from modeling_tdmm.motion_data import encode_rows
+    from open3dfacevid.description_scores import judge
+    from open3dfacevid.features import row_to_clip
+    from open3dfacevid.loading import load_corpus
+
+    work = Path(tempfile.mkdtemp(prefix="tdmm-bench-m2l-"))
+    result: dict = {}
+    if tokenizer_dir is None:
+        tokenizer_dir = work / "tokenizer"
+        subprocess.run([sys.executable, str(ROOT / "trainers" / "train_tokenizer.py"), "--config",
+                        str(ROOT / "trainers" / "configs" / "tokenizer.yaml"), "--output_dir", str(tokenizer_dir),
+                        "--procedural_clips", str(clips), "--save_strategy", "no", "--eval_strategy", "no"], check=True)
+    if m2l_dir is None:
+        m2l_dir = work / "m2l"
+        start = time.perf_counter()
+        subprocess.run([sys.executable, str(ROOT / "trainers" / "sft_m2l.py"), "--config", str(ROOT / "trainers" / "configs" / "m2l.yaml"),
+                        "--output_dir", str(m2l_dir), "--geometry_tokenizer", str(tokenizer_dir),
+                        "--procedural_clips", str(clips), "--save_strategy", "no"], check=True)
+        result["train_s"] = time.perf_counter() - start
+    corpus = load_corpus("procedural", num_clips=clips)
+    train, test = corpus["train"].with_format("numpy"), corpus["test"].with_format("numpy")
+    test = test.select(range(min(max_test, len(test))))
+    geometry = GeometryTokenizer.from_pretrained(tokenizer_dir).eval()
+    train_codes, test_codes = encode_rows(train, geometry), encode_rows(test, geometry)
+    train_captions = [list(c) for c in train["captions"]]
+
+    def judged(text: str) -> tuple:
+        return tuple(judge(text).values())
+
+    majority = MajorityDescription(train_captions, judged).predict(len(test))
+    nearest = NearestCaption(train_codes, train_captions, geometry.config.codebook_size).predict(test_codes)
+    result["majority"] = _scores(majority, test)
+    result["nearest_neighbour"] = _scores(nearest, test)
+
+    m2l = Motion2Language.from_pretrained(m2l_dir)
+    clips_ = [row_to_clip(row) for row in test]
+    start = time.perf_counter()
+    described = m2l.describe(clips_, batch_size=16)
+    describe_s = time.perf_counter() - start
+    result["m2l"] = _scores(described, test)
+    emotion_answers = m2l.describe(clips_, question="What emotion does the person show?", batch_size=16)
+    from open3dfacevid.description_scores import attribute_accuracy
+
+    result["m2l"]["emotion_when_asked"] = attribute_accuracy(emotion_answers, [json.loads(str(a)) for a in test["attributes"]])["emotion"]
+    generated = sum(len(m2l.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in described)
+    prompt_tokens = sum(len(c) for c in test_codes)
+    seconds = sum(len(r["expression"]) / float(r["fps"]) for r in test)
+    result["speed"] = {"clips": len(test), "describe_s": describe_s, "clips_per_s": len(test) / describe_s,
+                       "generated_tokens_per_s": generated / describe_s, "face_tokens_per_s_of_motion": prompt_tokens / seconds}
+    result["examples"] = [{"truth": str(test[i]["captions"][0]), "m2l": described[i], "nearest": nearest[i]} for i in range(5)]
+    result["tokenizer_dir"], result["m2l_dir"] = str(tokenizer_dir), str(m2l_dir)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "bench")

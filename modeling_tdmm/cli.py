@@ -77,6 +77,39 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
         print(f"{path}\t{text}" if len(args.inputs) > 1 else text)
 
 
+def write_clip(clip, output: Path, face_model: str | None = None) -> None:
+    """Save ``clip`` by the output's extension: .npz (the clip), .mp4/.gif (a render), .glb (animated glTF)."""
+    suffix = output.suffix.lower()
+    if suffix == ".npz":
+        clip.save(output)
+    elif suffix in (".mp4", ".gif"):
+        from .video import render_clip, write_frames
+
+        frames = render_clip(clip, _face_model_for(clip, face_model), size=256, side_view=True, caption=clip.prompt)
+        write_frames(frames, output, clip.fps)
+    elif suffix == ".glb":
+        from .gltf import clip_to_glb
+
+        clip_to_glb(clip, _face_model_for(clip, face_model), output)
+    else:
+        raise ValueError(f"{output}: unknown output type '{suffix}'; use .npz, .mp4, .gif or .glb")
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    from .language2motion import Language2Motion
+
+    output = Path(args.output)
+    if output.suffix.lower() not in (".npz", ".mp4", ".gif", ".glb"):
+        raise ValueError(f"{output}: unknown output type '{output.suffix}'; use .npz, .mp4, .gif or .glb")
+    l2m = Language2Motion.from_pretrained(args.model, tokenizer=args.tokenizer)
+    clips = l2m.generate(args.prompts, seconds=args.seconds, guidance_scale=args.guidance, seed=args.seed,
+                         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, do_sample=not args.greedy)
+    for index, clip in enumerate(clips):
+        path = output if len(clips) == 1 else output.with_name(f"{output.stem}_{index:02d}{output.suffix}")
+        write_clip(clip, path, args.face_model)
+        print(f"{path}: {clip.num_frames} frames at {clip.fps:g} fps ({clip.duration:.2f} s) <- {clip.prompt!r}")
+
+
 def cmd_describe(args: argparse.Namespace) -> None:
     import json
 
@@ -139,6 +172,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refuse clips longer than the model's context instead of describing them window by window")
     p.add_argument("--json", action="store_true", help="one JSON object per clip")
     p.set_defaults(func=cmd_describe)
+
+    p = sub.add_parser("generate", help="generate face motion from text with a Language2Motion model")
+    p.add_argument("prompts", nargs="+", help="one or more prompts (several: outputs get _00, _01, ... suffixes)")
+    p.add_argument("--model", required=True, help="a Language2Motion folder (trainers/train_l2m.py output)")
+    p.add_argument("--tokenizer", default=None, help="geometry tokenizer folder (default: the one recorded in the model)")
+    p.add_argument("--seconds", type=float, default=None, help="duration (default: until the model ends the motion)")
+    p.add_argument("-o", "--output", required=True, help="out.npz, out.mp4, out.gif or out.glb")
+    p.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (1 = none)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=0)
+    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--greedy", action="store_true", help="pick the most likely token each step (no sampling)")
+    p.add_argument("--face-model", default=None, help="face model for .mp4/.glb output (default: the clip's)")
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("demo", help="run the offline CPU demo, writing under --out")
     p.add_argument("--out", default="outputs/demo")

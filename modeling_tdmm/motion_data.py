@@ -52,3 +52,18 @@ class MotionCollator:
         out["mask"] = torch.from_numpy(mask)
         out["shape"] = torch.from_numpy(shape)
         return out
+
+
+@torch.no_grad()
+def encode_rows(rows: Any, tokenizer: Any, batch_size: int = 32) -> list[np.ndarray]:
+    """Face-token ids of every whole clip in ``rows``: one int64 array ``[ceil(T_i / downsample)]`` each.
+
+    ``tokenizer`` is a geometry tokenizer; clips are batched with padding, which is cut off.
+    """
+    collate = MotionCollator(window=None, multiple_of=tokenizer.config.downsample)
+    codes: list[np.ndarray] = []
+    for start in range(0, len(rows), batch_size):
+        batch = collate([rows[i] for i in range(start, min(len(rows), start + batch_size))])
+        encoded = tokenizer.encode(**{k: batch[k] for k in MOTION_FIELDS}, mask=batch["mask"]).numpy()
+        codes += [row[row >= 0].astype(np.int64) for row in encoded]
+    return codes

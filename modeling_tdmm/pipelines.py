@@ -7,6 +7,12 @@
     from transformers import pipeline
     describe = pipeline("face-motion-description", model="outputs/m2l")
     describe("clip.npz", question="When does the person blink?")
+
+``text-to-face-motion``: prompt -> ``{"clip": FaceClip, "codes": face-token ids}`` with a
+Language2Motion folder (remote code)::
+
+    generate = pipeline("text-to-face-motion", model="outputs/l2m", trust_remote_code=True)
+    generate("a person smiles, then nods twice", seconds=5, guidance_scale=3, seed=0)["clip"].save("smile.npz")
 """
 from __future__ import annotations
 
@@ -16,11 +22,15 @@ from transformers import AutoModelForCausalLM, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .clip import FaceClip
+from .language2motion import Language2Motion
 from .motion2language import Motion2Language
 from .processing_face_tokens import FaceTokenProcessor
 from .readers import read_tracker_file
 
 TASK = "face-motion-description"
+GENERATION_TASK = "text-to-face-motion"
+GENERATION_OPTIONS = ("seconds", "num_frames", "guidance_scale", "seed", "do_sample", "temperature", "top_k", "top_p",
+                      "max_new_tokens", "use_cache")
 
 
 class FaceMotionDescriptionPipeline(Pipeline):
@@ -45,3 +55,42 @@ class FaceMotionDescriptionPipeline(Pipeline):
 
 
 PIPELINE_REGISTRY.register_pipeline(TASK, pipeline_class=FaceMotionDescriptionPipeline, pt_model=AutoModelForCausalLM)
+
+
+class TextToFaceMotionPipeline(Pipeline):
+    """Generate a face-motion clip from a prompt with a Language2Motion model.
+
+    ``geometry_tokenizer=DIR`` overrides the geometry tokenizer recorded in the model's config.
+    """
+
+    def __init__(self, *args: Any, geometry_tokenizer: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from .modeling_geometry_tokenizer import GeometryTokenizer
+
+        path = geometry_tokenizer or self.model.config.geometry_tokenizer
+        if path is None:
+            raise FileNotFoundError("this Language2Motion model records no geometry tokenizer; pass geometry_tokenizer=DIR")
+        processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(path).eval(), str(path))
+        self.l2m = Language2Motion(self.model, self.tokenizer, processor)
+
+    def _sanitize_parameters(self, **kwargs: Any):
+        unknown = set(kwargs) - set(GENERATION_OPTIONS)
+        if unknown:
+            raise TypeError(f"{GENERATION_TASK}: unknown options {sorted(unknown)}; known: {GENERATION_OPTIONS}")
+        return {}, dict(kwargs), {}
+
+    def preprocess(self, inputs: str) -> dict[str, str]:
+        return {"prompt": inputs}
+
+    def _forward(self, model_inputs: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+        seconds, num_frames = kwargs.pop("seconds", None), kwargs.pop("num_frames", None)
+        if seconds is not None and num_frames is None:
+            num_frames = round(seconds * float(self.model.config.fps))
+        codes = self.l2m.generate_codes([model_inputs["prompt"]], num_frames=num_frames, **kwargs)[0]
+        return {"clip": self.l2m.decode(codes, model_inputs["prompt"], num_frames), "codes": codes}
+
+    def postprocess(self, model_outputs: dict[str, Any]) -> dict[str, Any]:
+        return model_outputs
+
+
+PIPELINE_REGISTRY.register_pipeline(GENERATION_TASK, pipeline_class=TextToFaceMotionPipeline, pt_model=AutoModelForCausalLM)

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import sys
+from collections import defaultdict
+from typing import Any
 
 import torch
+from transformers import Trainer
 
 
 def cpu_flag_without_gpu(argv: list[str] | None = None) -> list[str]:
@@ -29,3 +32,29 @@ def finish_distributed(accelerator) -> None:
     accelerator.wait_for_everyone()
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+
+
+class RunningMetricsTrainer(Trainer):
+    """`transformers.Trainer` that adds per-step metrics to its logs.
+
+    ``compute_loss`` implementations call ``self.record(model, name, value)``; training values
+    are averaged into the next training log (names in ``summed`` are summed), evaluation values
+    into the evaluation log as ``eval_<name>``.
+    """
+
+    summed: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._running: dict[bool, dict[str, list[float]]] = {True: defaultdict(list), False: defaultdict(list)}
+
+    def record(self, model: torch.nn.Module, name: str, value: float) -> None:
+        self._running[model.training][name].append(float(value))
+
+    def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
+        for training, prefix, marker in ((True, "", "loss"), (False, "eval_", "eval_loss")):
+            if marker in logs and self._running[training]:
+                for name, values in self._running[training].items():
+                    logs[prefix + name] = sum(values) if name in self.summed else sum(values) / len(values)
+                self._running[training].clear()
+        super().log(logs, *args, **kwargs)

@@ -1,6 +1,8 @@
 """Load an Open3DFaceVid corpus for training: ``procedural`` (generated here), a folder or a Hub id."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import datasets
 
 from .builder import Open3DFaceVid
@@ -15,3 +17,17 @@ def load_corpus(name_or_path: str = "procedural", config: str | None = None, num
         builder.download_and_prepare()
         return builder.as_dataset()
     return datasets.load_dataset(name_or_path, config, cache_dir=cache_dir)
+
+
+@dataclass
+class CorpusArguments:
+    """Command-line arguments of the training scripts that choose the corpus (TrlParser / HfArgumentParser)."""
+
+    dataset_name: str = field(default="procedural", metadata={"help": "'procedural', a built folder, or a Hub dataset id"})
+    dataset_config: str | None = None
+    procedural_clips: int = 2000
+    procedural_seed: int = 0
+    max_eval_clips: int = 100
+
+    def load(self) -> datasets.DatasetDict:
+        return load_corpus(self.dataset_name, self.dataset_config, self.procedural_clips, self.procedural_seed)

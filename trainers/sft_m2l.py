@@ -21,38 +21,24 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser
 
-from modeling_tdmm.clip import MOTION_FIELDS
 from modeling_tdmm.m2l_backbone import build_backbone
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
-from modeling_tdmm.motion_data import MotionCollator
+from modeling_tdmm.motion_data import encode_rows
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from modeling_tdmm.training_utils import cpu_flag_without_gpu, finish_distributed
 from open3dfacevid.conversations import build_conversation
 from open3dfacevid.lexicon import lexicon
-from open3dfacevid.loading import load_corpus
-
-MOTION_KEYS = tuple(MOTION_FIELDS)  # expression, jaw_pose, eyelids, head_pose
-
+from open3dfacevid.loading import CorpusArguments
 
 @dataclass
-class ScriptArguments:
-    dataset_name: str = field(default="procedural", metadata={"help": "'procedural', a built folder, or a Hub dataset id"})
-    dataset_config: str | None = None
-    procedural_clips: int = 2000
+class ScriptArguments(CorpusArguments):
     geometry_tokenizer: str = field(default="outputs/tokenizer", metadata={"help": "a trained geometry tokenizer folder"})
     examples_per_clip: int = 3
-    max_eval_clips: int = 100
 
 
-def face_texts(rows: datasets.Dataset, tokenizer: GeometryTokenizer, processor: FaceTokenProcessor, batch_size: int = 32) -> list[str]:
-    """Face-token text of every clip in ``rows`` (whole clips, batched)."""
-    collate = MotionCollator(window=None, multiple_of=tokenizer.config.downsample)
-    texts = []
-    for start in range(0, len(rows), batch_size):
-        batch = collate([rows[i] for i in range(start, min(len(rows), start + batch_size))])
-        codes = tokenizer.encode(**{k: batch[k] for k in MOTION_KEYS}, mask=batch["mask"])
-        texts += [processor.codes_to_text(c) for c in codes.numpy()]
-    return texts
+def face_texts(rows: datasets.Dataset, tokenizer: GeometryTokenizer, processor: FaceTokenProcessor) -> list[str]:
+    """Face-token text of every clip in ``rows`` (whole clips)."""
+    return [processor.codes_to_text(codes) for codes in encode_rows(rows, tokenizer)]
 
 
 def conversations(rows: datasets.Dataset, texts: list[str], downsample: int, per_clip: int, seed: int) -> datasets.Dataset:
@@ -76,7 +62,7 @@ def main() -> None:
     set_seed(training_args.seed)
     output = Path(training_args.output_dir)
 
-    corpus = load_corpus(script.dataset_name, script.dataset_config, script.procedural_clips).with_format("numpy")
+    corpus = script.load().with_format("numpy")
     geometry = GeometryTokenizer.from_pretrained(script.geometry_tokenizer).eval()
     processor = FaceTokenProcessor.for_tokenizer(geometry, script.geometry_tokenizer)
 

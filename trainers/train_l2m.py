@@ -1,0 +1,97 @@
+"""Train Language2Motion: text prompt -> face tokens of a trained geometry tokenizer.
+
+    accelerate launch trainers/train_l2m.py --config trainers/configs/l2m.yaml [--key value ...]
+    accelerate launch trainers/train_l2m.py --config trainers/configs/l2m.yaml --conditioning global   # T2M-GPT-style baseline
+
+Every clip of the dataset is encoded once with the geometry tokenizer; each training example
+pairs its face tokens with one of its texts (the generation prompt or a caption, drawn at
+random each time). The text encoder (default: the packaged all-MiniLM-L6-v2) is frozen unless
+``--freeze_text_encoder false``. Logs loss and teacher-forced token accuracy; checkpoints and
+``--resume_from_checkpoint true`` as with any Trainer. The saved folder holds the model (text
+encoder included), the text tokenizer, and the geometry tokenizer's path in the config.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import datasets
+from transformers import AutoTokenizer, TrainingArguments, set_seed
+from trl import TrlParser
+
+from modeling_tdmm.configuration_language2motion import Language2MotionConfig
+from modeling_tdmm.l2m_training import Language2MotionTrainer, TextMotionCollator, clip_texts
+from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+from modeling_tdmm.modeling_language2motion import Language2MotionModel, resolve_text_encoder
+from modeling_tdmm.motion_data import encode_rows
+from modeling_tdmm.training_utils import cpu_flag_without_gpu, finish_distributed
+from open3dfacevid.loading import CorpusArguments
+
+
+@dataclass
+class ScriptArguments(CorpusArguments):
+    geometry_tokenizer: str = field(default="outputs/tokenizer", metadata={"help": "a trained geometry tokenizer folder"})
+
+
+@dataclass
+class ModelArguments:
+    hidden_size: int = 256
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    intermediate_size: int = 1024
+    max_motion_tokens: int = 512
+    dropout: float = 0.1
+    text_encoder: str = field(default="all-MiniLM-L6-v2", metadata={"help": "packaged all-MiniLM-L6-v2, or any HF encoder/decoder id or folder"})
+    max_text_tokens: int = 64
+    freeze_text_encoder: bool = True
+    conditioning: str = field(default="word_prefix", metadata={"help": "word_prefix (paper) or global (T2M-GPT-style)"})
+    condition_dropout: float = 0.1
+
+
+def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer) -> datasets.Dataset:
+    """``{"codes", "texts"}`` per clip."""
+    codes = encode_rows(rows, geometry)
+    texts = [clip_texts(row) for row in rows.select_columns(["prompt", "captions"])]
+    keep = [i for i, t in enumerate(texts) if t]
+    return datasets.Dataset.from_dict({"codes": [codes[i].tolist() for i in keep], "texts": [texts[i] for i in keep]})
+
+
+def main() -> None:
+    parser = TrlParser((ScriptArguments, ModelArguments, TrainingArguments))
+    script, model_args, training_args = parser.parse_args_and_config(args=cpu_flag_without_gpu())
+    training_args.remove_unused_columns = False
+    set_seed(training_args.seed)
+
+    corpus = script.load().with_format("numpy")
+    geometry = GeometryTokenizer.from_pretrained(script.geometry_tokenizer).eval()
+    validation = corpus["validation"].select(range(min(script.max_eval_clips, len(corpus["validation"]))))
+    train_set, eval_set = token_examples(corpus["train"], geometry), token_examples(validation, geometry)
+    fps = float(corpus["train"][0]["fps"])
+
+    config = Language2MotionConfig(**asdict(model_args), codebook_size=geometry.config.codebook_size, fps=fps,
+                                   downsample=geometry.config.downsample,
+                                   geometry_tokenizer=str(Path(script.geometry_tokenizer).resolve()))
+    model = Language2MotionModel.from_text_encoder(config)
+    text_tokenizer = AutoTokenizer.from_pretrained(resolve_text_encoder(config.text_encoder))
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    print(f"Language2Motion ({config.conditioning}): {trainable / 1e6:.2f}M trainable parameters; "
+          f"{len(train_set)} training clips, {len(eval_set)} validation clips")
+
+    collator = TextMotionCollator(text_tokenizer, config.codebook_size, config.max_motion_tokens, config.max_text_tokens,
+                                  training_args.seed)
+    trainer = Language2MotionTrainer(model=model, args=training_args, train_dataset=train_set, eval_dataset=eval_set,
+                                     data_collator=collator)
+    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint or None)
+    metrics = trainer.evaluate()  # every rank takes part
+    if trainer.is_world_process_zero():
+        out = Path(training_args.output_dir)
+        trainer.save_model(str(out))
+        text_tokenizer.save_pretrained(out)
+        (out / "eval_results.json").write_text(json.dumps(metrics, indent=2))
+        print(f"saved Language2Motion to {out}: " + json.dumps(metrics))
+    finish_distributed(trainer.accelerator)
+
+
+if __name__ == "__main__":
+    main()
