@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,24 +218,204 @@ def bench_m2l(tokenizer_dir: Path | None, m2l_dir: Path | None, clips: int = 200
     return result
 
 
+SWAP_TARGETS = ("happy", "angry", "sad", "surprised", "afraid", "disgusted")  # well-separated emotion families
+
+
+def keyword_swaps(prompts: list[str]) -> list[tuple[str, str, str]]:
+    """``(prompt, swapped prompt, target family)``: one emotion word replaced by one of another family."""
+    from open3dfacevid.attributes import emotion_mentions
+    from open3dfacevid.lexicon import get
+
+    swaps = []
+    for prompt in prompts:
+        mentions = emotion_mentions(prompt)
+        if len(mentions) != 1 or get(mentions[0][2]).family == "neutral":
+            continue
+        start, end, name = mentions[0]
+        targets = [t for t in SWAP_TARGETS if get(t).family != get(name).family]
+        target = targets[len(swaps) % len(targets)]
+        swaps.append((prompt, prompt[:start] + target + prompt[end:], get(target).family))
+    return swaps
+
+
+def _generate_like(l2m, prompts: list[str], frames: list[int], guidance: float, seed: int, batch_size: int = 16) -> list:
+    """One clip per prompt with the given frame counts (batches of similar length, each cut to its own)."""
+    order = sorted(range(len(prompts)), key=lambda i: frames[i])
+    clips = [None] * len(prompts)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        longest = max(frames[i] for i in chunk)
+        codes = l2m.generate_codes([prompts[i] for i in chunk], num_frames=longest, guidance_scale=guidance, seed=seed + start)
+        for i, c in zip(chunk, codes):
+            clips[i] = l2m.decode(c, prompts[i], frames[i])
+    return clips
+
+
+def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Path | None, clips: int = 2000,
+              guidance: float = 2.0, max_test: int = 200) -> dict:
+    """Train (unless given) Language2Motion with word_prefix and global conditioning; measure on the test split."""
+    import subprocess
+
+    from modeling_tdmm.description_baselines import NearestCaption
+    from modeling_tdmm.l2m_eval import frechet_distance, motion_features, param_l2, teacher_forced_accuracy
+    from modeling_tdmm.language2motion import Language2Motion
+    from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+    from modeling_tdmm.motion_data import encode_rows
+    from open3dfacevid.attributes import emotion_family
+    from open3dfacevid.description_scores import truth_of
+    from open3dfacevid.features import row_to_clip
+    from open3dfacevid.loading import load_corpus
+
+    corpus = load_corpus("procedural", num_clips=clips)
+    train, test = corpus["train"].with_format("numpy"), corpus["test"].with_format("numpy")
+    test = test.select(range(min(max_test, len(test))))
+    geometry = GeometryTokenizer.from_pretrained(tokenizer_dir).eval()
+    processor_codes = encode_rows(train, geometry)
+    test_codes = encode_rows(test, geometry)
+    knn = NearestCaption(processor_codes, [list(c) for c in train["captions"]], geometry.config.codebook_size)
+    prompts = [str(p) for p in test["prompt"]]
+    frames = [len(r["expression"]) for r in test]
+    truth = [truth_of(json.loads(str(a)))["emotion"] for a in test["attributes"]]
+    real_features = np.stack([motion_features(r) for r in test])
+    train_features = np.stack([motion_features(train[i]) for i in range(min(len(train), 500))])
+    m2l = None
+    if m2l_dir is not None:
+        from modeling_tdmm.motion2language import Motion2Language
+
+        m2l = Motion2Language.from_pretrained(m2l_dir)
+
+    def judges(clips_: list) -> dict[str, list[str]]:
+        codes = [geometry_codes(c) for c in clips_]
+        out = {"knn": [emotion_family(t) for t in knn.predict(codes)]}
+        if m2l is not None:
+            out["m2l"] = [emotion_family(t) for t in m2l.describe(clips_, question="What emotion does the person show?", batch_size=16)]
+        return out
+
+    def geometry_codes(clip) -> np.ndarray:
+        return encode_rows([{k: getattr(clip, k) for k in ("expression", "jaw_pose", "eyelids", "head_pose")}], geometry)[0]
+
+    def accuracy(guesses: list[str], answers: list[str]) -> float:
+        return float(np.mean([g == a for g, a in zip(guesses, answers)]))
+
+    real_judged = judges([row_to_clip(r) for r in test])
+    result: dict = {"test_clips": len(test), "guidance_scale": guidance,
+                    "judge_accuracy_on_real_clips": {k: accuracy(v, truth) for k, v in real_judged.items()},
+                    "fd_real_train_vs_test": frechet_distance(train_features, real_features)}
+    swaps = keyword_swaps(prompts)
+    work = Path(tempfile.mkdtemp(prefix="tdmm-bench-l2m-"))
+    for conditioning, folder in l2m_dirs.items():
+        entry: dict = {}
+        if folder is None:
+            folder = work / conditioning
+            start = time.perf_counter()
+            subprocess.run([sys.executable, str(ROOT / "trainers" / "train_l2m.py"), "--config", str(ROOT / "trainers/configs/l2m.yaml"),
+                            "--output_dir", str(folder), "--geometry_tokenizer", str(tokenizer_dir), "--procedural_clips", str(clips),
+                            "--conditioning", conditioning, "--save_strategy", "no", "--eval_strategy", "no"], check=True)
+            entry["train_s"] = time.perf_counter() - start
+        l2m = Language2Motion.from_pretrained(folder, tokenizer=tokenizer_dir)
+        entry["token_accuracy"] = teacher_forced_accuracy(l2m.model, l2m.text_tokenizer, test_codes, prompts)
+        generated = _generate_like(l2m, prompts, frames, guidance, seed=0)
+        entry["param_l2"] = float(np.mean([param_l2(g, row_to_clip(r)) for g, r in zip(generated, test)]))
+        entry["fd"] = frechet_distance(np.stack([motion_features(g) for g in generated]), real_features)
+        entry["emotion_accuracy"] = {k: accuracy(v, truth) for k, v in judges(generated).items()}
+        original = _generate_like(l2m, [a for a, _, _ in swaps], [125] * len(swaps), guidance, seed=1)
+        swapped = _generate_like(l2m, [b for _, b, _ in swaps], [125] * len(swaps), guidance, seed=1)
+        judged_a, judged_b = judges(original), judges(swapped)
+        entry["keyword_swap"] = {k: {"pairs": len(swaps), "swapped_to_target": accuracy(judged_b[k], [t for _, _, t in swaps]),
+                                     "judgement_changed": float(np.mean([x != y for x, y in zip(judged_a[k], judged_b[k])]))}
+                                 for k in judged_a}
+        speed = {}
+        for use_cache in (True, False):
+            tick = time.perf_counter()
+            l2m.generate_codes(prompts[:8], num_frames=125, guidance_scale=1.0, seed=0, use_cache=use_cache)
+            speed["cache" if use_cache else "no_cache"] = 8 * 125 / (time.perf_counter() - tick)
+        tick = time.perf_counter()
+        l2m.generate_codes(prompts[:8], num_frames=125, guidance_scale=guidance, seed=0)
+        speed["cache_guided"] = 8 * 125 / (time.perf_counter() - tick)
+        tick = time.perf_counter()
+        l2m.generate_codes(prompts[:1], num_frames=125, guidance_scale=guidance, seed=0)
+        speed["cache_guided_single_prompt"] = 125 / (time.perf_counter() - tick)
+        entry["frames_per_s"] = speed
+        entry["examples"] = [{"prompt": a, "swapped": b, "judged": judged_a["knn"][i], "judged_swapped": judged_b["knn"][i]}
+                             for i, (a, b, _) in enumerate(swaps[:4])]
+        result[conditioning] = entry
+    return result
+
+
+SECTIONS = ("face_model", "render", "corpus", "tokenizer", "m2l", "l2m")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "bench")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=None, help="run these sections (results.json keeps the others)")
     parser.add_argument("--skip-corpus", action="store_true", help="leave out the paper-scale corpus build (~1 min)")
     parser.add_argument("--skip-tokenizer", action="store_true", help="leave out training 3 tokenizers (~12 min)")
+    parser.add_argument("--tokenizer", type=Path, default=None, help="M2L/L2M: use this trained geometry tokenizer instead of training one")
+    parser.add_argument("--m2l", type=Path, default=None, help="M2L: score this trained model instead of training one")
+    parser.add_argument("--l2m-word-prefix", type=Path, default=None, help="L2M: use this word_prefix model instead of training one")
+    parser.add_argument("--l2m-global", type=Path, default=None, help="L2M: use this global model instead of training one")
+    parser.add_argument("--guidance", type=float, default=2.0, help="L2M: classifier-free guidance scale")
     args = parser.parse_args()
-    results = {
-        "machine": {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-                    "cpu": platform.processor() or platform.machine()},
-        "face_model": bench_face_model(),
-        "render": bench_render(),
-    }
-    if not args.skip_corpus:
-        results["corpus"] = bench_corpus()
-    if not args.skip_tokenizer:
-        results["tokenizer"] = bench_tokenizer()
+    sections = set(args.only or SECTIONS)
+    sections -= {"corpus"} if args.skip_corpus else set()
+    sections -= {"tokenizer"} if args.skip_tokenizer else set()
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    file = args.out / "results.json"
+    results = json.loads(file.read_text()) if file.exists() else {}
+    results["machine"] = {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+                          "cpu": platform.processor() or platform.machine()}
+    for name, run in (("face_model", bench_face_model), ("render", bench_render), ("corpus", bench_corpus), ("tokenizer", bench_tokenizer)):
+        if name in sections:
+            results[name] = run()
+    if "m2l" in sections:
+        results["m2l"] = bench_m2l(args.tokenizer, args.m2l)
+        args.tokenizer = args.tokenizer or Path(results["m2l"]["tokenizer_dir"])
+        args.m2l = args.m2l or Path(results["m2l"]["m2l_dir"])
+    if "l2m" in sections:
+        if args.tokenizer is None:
+            raise SystemExit("--only l2m needs --tokenizer DIR (a trained geometry tokenizer), or run it with m2l")
+        results["l2m"] = bench_l2m(args.tokenizer, {"word_prefix": args.l2m_word_prefix, "global": args.l2m_global}, args.m2l,
+                                   guidance=args.guidance)
+    file.write_text(json.dumps(results, indent=2, default=str))
+    report(results)
+    print(f"results: {file}")
+
+
+def report(results: dict) -> None:
+    """Print the tables of BENCHMARKS.md from ``results``."""
+    if "face_model" in results and "render" in results:
+        _report_basics(results)
+    if "m2l" in results:
+        m = results["m2l"]
+        print("\n| describer | emotion family | head motion | intensity | BLEU-4 | ROUGE-L |\n|---|---|---|---|---|---|")
+        for name in ("majority", "nearest_neighbour", "m2l"):
+            r = m[name]
+            print(f"| {name} | {100 * r['emotion']:.1f}% | {100 * r['head_motion']:.1f}% | {100 * r['intensity']:.1f}% | "
+                  f"{r['bleu4']:.1f} | {r['rougeL']:.1f} |")
+        sp = m["speed"]
+        low, high = VIDEO_LLM_TOKENS_PER_FRAME
+        print(f"M2L emotion when asked directly: {100 * m['m2l']['emotion_when_asked']:.1f}%")
+        print(f"prompt: {sp['face_tokens_per_s_of_motion']:.1f} face tokens per second of motion vs {25 * low}-{25 * high} "
+              f"(video LLM, 25 fps) or {2 * low}-{2 * high} (2 fps sampling); describing {sp['clips']} clips took "
+              f"{sp['describe_s']:.1f} s ({sp['clips_per_s']:.1f} clips/s, {sp['generated_tokens_per_s']:.0f} generated tokens/s)")
+    if "l2m" in results:
+        m = results["l2m"]
+        print(f"\njudges on real test clips: {json.dumps(m['judge_accuracy_on_real_clips'])}; FD real train vs test {m['fd_real_train_vs_test']:.2f}")
+        print("| conditioning | Tok | param L2 | FD | emotion (judge: knn / m2l) | keyword swap to target (knn / m2l) | frames/s cache / no cache / guided |")
+        print("|---|---|---|---|---|---|---|")
+        for name in ("word_prefix", "global"):
+            if name not in m:
+                continue
+            r = m[name]
+            emo = " / ".join(f"{100 * v:.0f}%" for v in r["emotion_accuracy"].values())
+            swap = " / ".join(f"{100 * v['swapped_to_target']:.0f}%" for v in r["keyword_swap"].values())
+            f = r["frames_per_s"]
+            print(f"| {name} | {100 * r['token_accuracy']:.1f}% | {r['param_l2']:.3f} | {r['fd']:.2f} | {emo} | {swap} | "
+                  f"{f['cache']:.0f} / {f['no_cache']:.0f} / {f['cache_guided']:.0f} |")
+
+
+def _report_basics(results: dict) -> None:
     fm, rd = results["face_model"], results["render"]
     print("| benchmark | result |\n|---|---|")
     print(f"| face model, 128-frame clip, FLAME-sized: ours (identity shaped once) | {fm['ours_fps']:.0f} frames/s |")
@@ -257,7 +438,6 @@ def main() -> None:
                   f"{m['tokens_per_second']:.1f} | {m['encode_frames_per_s']:.0f} / {m['decode_frames_per_s']:.0f} |")
         low, high = VIDEO_LLM_TOKENS_PER_FRAME
         print(f"video LLM at 25 fps: {25 * low}-{25 * high} tokens/s; at 2 fps sampling: {2 * low}-{2 * high} tokens/s")
-    print(f"results: {args.out / 'results.json'}")
 
 
 if __name__ == "__main__":

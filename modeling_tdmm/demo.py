@@ -156,10 +156,75 @@ def stage_tokenizer(out: Path) -> list[Path]:
     return [folder / "config.json", folder / "model.safetensors", folder / "face_token_processor.json", video]
 
 
+def stage_m2l(out: Path, shown: int = 4) -> list[Path]:
+    """Fine-tune the default Motion2Language; describe a few test clips beside their ground truth."""
+    import datasets
+
+    from open3dfacevid.features import row_to_clip
+
+    from .motion2language import Motion2Language
+
+    folder = out / "m2l"
+    run_trainer("sft_m2l.py", "m2l.yaml", folder, "--dataset_name", str(out / "corpus"),
+                "--geometry_tokenizer", str(out / "tokenizer"))
+    m2l = Motion2Language.from_pretrained(folder)
+    test = datasets.load_dataset(str(out / "corpus"), split="test").with_format("numpy")
+    clips = [row_to_clip(test[i]) for i in range(min(shown, len(test)))]
+    described = m2l.describe(clips)
+    emotions = m2l.describe(clips, question="What emotion does the person show?")
+    report = []
+    for clip, text, emotion in zip(clips, described, emotions):
+        print(f"  {clip.clip_id}\n    ground truth: {clip.captions[0]}\n    M2L:          {text}\n    M2L, asked for the emotion: {emotion}")
+        report.append({"clip_id": clip.clip_id, "ground_truth": list(clip.captions), "description": text, "emotion_answer": emotion})
+    path = folder / "demo_descriptions.json"
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(report, indent=2))
+    return [folder / "config.json", folder / "model.safetensors", folder / "tokenizer.json", path]
+
+
+DEMO_PROMPTS = (  # the first two differ in one word
+    ("happy", "A young woman looks extremely happy, nodding the head. A steady frontal shot."),
+    ("angry", "A young woman looks extremely angry, nodding the head. A steady frontal shot."),
+    ("sad", "An elderly man looks clearly sad, holding the head steady. The camera is static."),
+    ("surprised", "A middle-aged person looks strongly surprised and blinks twice. The camera is static."),
+)
+
+
+def stage_l2m(out: Path, seconds: float = 5.0) -> list[Path]:
+    """Train the default Language2Motion; render clips generated for a few prompts, incl. a one-word swap."""
+    from .language2motion import Language2Motion
+    from .video import render_clip, write_frames
+
+    folder = out / "l2m"
+    run_trainer("train_l2m.py", "l2m.yaml", folder, "--dataset_name", str(out / "corpus"),
+                "--geometry_tokenizer", str(out / "tokenizer"))
+    l2m = Language2Motion.from_pretrained(folder)  # the geometry tokenizer comes from the model's config
+    clips = l2m.generate([p for _, p in DEMO_PROMPTS], seconds=seconds, guidance_scale=2.0, seed=0)
+    face = FaceModel.load(clips[0].face_model)
+    m2l_answers = [""] * len(clips)
+    if (out / "m2l" / "config.json").exists():
+        from .motion2language import Motion2Language
+
+        m2l_answers = Motion2Language.from_pretrained(out / "m2l").describe(clips, question="What emotion does the person show?")
+    outputs, renders = [folder / "config.json", folder / "model.safetensors"], {}
+    for (name, prompt), clip, answer in zip(DEMO_PROMPTS, clips, m2l_answers):
+        clip.save(folder / "generated" / f"{name}.npz")
+        renders[name] = render_clip(clip, face, size=256, side_view=True, caption=prompt.split(". ")[0])
+        video = write_frames(renders[name], folder / "generated" / f"{name}.mp4", clip.fps)
+        outputs += [folder / "generated" / f"{name}.npz", video]
+        print(f"  {prompt}\n    -> {video}" + (f"\n    M2L reads it as: {answer}" if answer else ""))
+    pair = write_frames(np.concatenate([renders["happy"], renders["angry"]], 2), folder / "generated" / "one_word_swap_happy_vs_angry.mp4",
+                        clips[0].fps)
+    print(f"  one-word swap, side by side: {pair}")
+    return outputs + [pair]
+
+
 STAGES: list[tuple[str, Callable[[Path], list[Path]]]] = [
     ("face_model", stage_face_model),
     ("corpus", stage_corpus),
     ("tokenizer", stage_tokenizer),
+    ("m2l", stage_m2l),
+    ("l2m", stage_l2m),
 ]
 
 

@@ -54,6 +54,26 @@ class FaceTokenProcessor:
         """Add the face tokens to ``hf_tokenizer`` (the caller resizes embeddings). Returns the count added."""
         return hf_tokenizer.add_tokens(self.tokens(), special_tokens=False)
 
+    @torch.no_grad()
+    def init_embeddings(self, model: Any, hf_tokenizer: Any, seed: int = 0) -> None:
+        """Start the face tokens' input-embedding rows from the geometry tokenizer's codebook.
+
+        Each code vector ``[code_dim]`` is standardised, mapped to the model width by a fixed
+        random projection and scaled to the mean norm of the model's existing rows, so that codes
+        which decode to similar motion begin with similar embeddings (mean-resized rows all start
+        alike, and the LM must first tell them apart). The two markers keep their rows.
+        """
+        codebook = self._need_tokenizer().quantizer.codebook.float()
+        embeddings = model.get_input_embeddings().weight
+        ids = hf_tokenizer.convert_tokens_to_ids([self.token(i) for i in range(self.codebook_size)])
+        generator = torch.Generator().manual_seed(seed)
+        projection = torch.randn(codebook.shape[1], embeddings.shape[1], generator=generator)
+        rows = ((codebook - codebook.mean(0)) / codebook.std(0).clamp_min(1e-6)) @ projection
+        others = torch.ones(embeddings.shape[0], dtype=torch.bool)
+        others[ids] = False
+        target = embeddings[others].norm(dim=1).mean()
+        embeddings[ids] = (rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-6) * target).to(embeddings.dtype)
+
     # ------------------------------------------------------------------ codes <-> text
     def codes_to_text(self, codes: Any) -> str:
         """``[T']`` code ids -> ``<|face_start|>...<|face_end|>`` (padding ids < 0 are dropped)."""

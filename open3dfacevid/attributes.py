@@ -31,18 +31,22 @@ def _emotion_patterns() -> list[tuple[re.Pattern, str]]:
     return [(re.compile(rf"\b{re.escape(word)}\b"), name) for word, name in entries]
 
 
-def extract_emotions(text: str) -> list[str]:
-    """Emotion descriptors named in ``text``, in order of appearance (canonical names)."""
+def emotion_mentions(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, canonical name)`` of every emotion word or phrase in ``text``, in order
+    (longest phrases win where they overlap)."""
     lowered = text.lower()
-    found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, int, str]] = []
     for pattern, name in _emotion_patterns():
         for match in pattern.finditer(lowered):
-            span = match.span()
-            if not any(s < span[1] and span[0] < e for s, e in taken):
-                taken.append(span)
-                found.append((span[0], name))
-    return [name for _, name in sorted(found)]
+            start, end = match.span()
+            if not any(s < end and start < e for s, e, _ in found):
+                found.append((start, end, name))
+    return sorted(found)
+
+
+def extract_emotions(text: str) -> list[str]:
+    """Emotion descriptors named in ``text``, in order of appearance (canonical names)."""
+    return [name for _, _, name in emotion_mentions(text)]
 
 
 def extract_head_motion(text: str) -> str | None:

@@ -16,7 +16,7 @@ import numpy as np
 from modeling_tdmm.motion2language import system_prompt
 
 from .captions import affect_phrase, head_sentence
-from .lexicon import by_category, get
+from .lexicon import FAMILY_WORDS, by_category, get
 from .prompts import INTENSITY_ADVERBS
 
 TASKS = ("describe", "emotion", "intensity", "head_motion", "blinks", "micro_expression", "yes_no", "multi_turn")
@@ -46,8 +46,12 @@ def answer(task: str, attributes: dict[str, Any], captions: list[str], fps: floa
     if task == "describe":
         return _pick(tuple(captions), rng)
     affect = affect_phrase(attributes, rng)
-    if task == "emotion":
-        return "The face stays neutral; no particular emotion shows." if affect == "neutral" else f"The person looks {affect}."
+    if task == "emotion":  # the family first, then the precise emotion
+        if affect == "neutral":
+            return "The face stays neutral; no particular emotion shows."
+        families = [FAMILY_WORDS[get(e).family] for e in attributes["emotions"] if e != "neutral"]
+        coarse = ", then ".join(dict.fromkeys(families))
+        return f"The person looks {INTENSITY_ADVERBS[attributes['intensity']]} {coarse}; more precisely, {affect}."
     if task == "intensity":
         if affect == "neutral":
             return "There is no emotional expression to speak of: the face stays neutral."

@@ -402,3 +402,14 @@ def get(name: str) -> Descriptor:
 
 def emotion_families() -> tuple[str, ...]:
     return tuple(sorted({d.family for d in by_category("emotion")}))
+
+
+# One plain word (itself a lexicon emotion of that family) that names each emotion family:
+# coarse labels for answers that go from the family to the precise emotion.
+FAMILY_WORDS = {
+    "anger": "angry", "awe": "in awe", "boredom": "bored", "calm": "calm", "confusion": "confused",
+    "contempt": "contemptuous", "determination": "determined", "disgust": "disgusted", "embarrassment": "embarrassed",
+    "fear": "afraid", "interest": "interested", "joy": "joyful", "love": "loving", "neutral": "neutral", "pain": "in pain",
+    "pride": "proud", "sadness": "sad", "shame": "ashamed", "skepticism": "skeptical", "surprise": "surprised",
+    "tiredness": "tired",
+}

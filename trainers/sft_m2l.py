@@ -26,7 +26,7 @@ from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.motion_data import encode_rows
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from modeling_tdmm.training_utils import cpu_flag_without_gpu, finish_distributed
-from open3dfacevid.conversations import build_conversation
+from open3dfacevid.conversations import TASKS, build_conversation
 from open3dfacevid.lexicon import lexicon
 from open3dfacevid.loading import CorpusArguments
 
@@ -34,6 +34,9 @@ from open3dfacevid.loading import CorpusArguments
 class ScriptArguments(CorpusArguments):
     geometry_tokenizer: str = field(default="outputs/tokenizer", metadata={"help": "a trained geometry tokenizer folder"})
     examples_per_clip: int = 3
+    tasks: str = field(default="all", metadata={"help": f"comma-separated subset of {','.join(TASKS)}, or all"})
+    init_face_embeddings: str = field(default="codebook", metadata={
+        "help": "codebook (rows from the geometry tokenizer's codes) or mean (transformers' mean resizing)"})
 
 
 def face_texts(rows: datasets.Dataset, tokenizer: GeometryTokenizer, processor: FaceTokenProcessor) -> list[str]:
@@ -41,8 +44,9 @@ def face_texts(rows: datasets.Dataset, tokenizer: GeometryTokenizer, processor: 
     return [processor.codes_to_text(codes) for codes in encode_rows(rows, tokenizer)]
 
 
-def conversations(rows: datasets.Dataset, texts: list[str], downsample: int, per_clip: int, seed: int) -> datasets.Dataset:
-    """``per_clip`` chats per clip, tasks mixed, deterministic by ``seed``."""
+def conversations(rows: datasets.Dataset, texts: list[str], downsample: int, per_clip: int, seed: int,
+                  tasks: tuple[str, ...] = TASKS) -> datasets.Dataset:
+    """``per_clip`` chats per clip, tasks drawn uniformly from ``tasks``, deterministic by ``seed``."""
     import json
 
     examples = []
@@ -51,7 +55,8 @@ def conversations(rows: datasets.Dataset, texts: list[str], downsample: int, per
         rng = np.random.default_rng([seed, i])
         attributes = json.loads(row["attributes"]) if isinstance(row["attributes"], str) else row["attributes"]
         for _ in range(per_clip):
-            examples.append(build_conversation(face, attributes, list(row["captions"]), float(row["fps"]), rng, downsample))
+            task = tasks[int(rng.integers(len(tasks)))]
+            examples.append(build_conversation(face, attributes, list(row["captions"]), float(row["fps"]), rng, downsample, task))
     return datasets.Dataset.from_list(examples)
 
 
@@ -59,6 +64,11 @@ def main() -> None:
     parser = TrlParser((ScriptArguments, SFTConfig, ModelConfig))
     script, training_args, model_args = parser.parse_args_and_config(args=cpu_flag_without_gpu())
     training_args.assistant_only_loss = True
+    tasks = TASKS if script.tasks == "all" else tuple(t.strip() for t in script.tasks.split(","))
+    if set(tasks) - set(TASKS) or not tasks:
+        raise ValueError(f"--tasks must name tasks among {', '.join(TASKS)} (or be 'all'), got '{script.tasks}'")
+    if script.init_face_embeddings not in ("codebook", "mean"):
+        raise ValueError(f"--init_face_embeddings must be 'codebook' or 'mean', got '{script.init_face_embeddings}'")
     set_seed(training_args.seed)
     output = Path(training_args.output_dir)
 
@@ -77,7 +87,9 @@ def main() -> None:
     model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32)
     added = processor.add_to_tokenizer(tokenizer)
     model.resize_token_embeddings(len(tokenizer))
-    print(f"added {added} face tokens; vocabulary {len(tokenizer)}")
+    if script.init_face_embeddings == "codebook":
+        processor.init_embeddings(model, tokenizer, training_args.seed)
+    print(f"added {added} face tokens ({script.init_face_embeddings} init); vocabulary {len(tokenizer)}")
 
     peft_config = None
     if model_args.use_peft:
@@ -91,7 +103,7 @@ def main() -> None:
     for split, limit in (("train", None), ("validation", script.max_eval_clips)):
         rows = corpus[split] if limit is None else corpus[split].select(range(min(limit, len(corpus[split]))))
         splits[split] = conversations(rows, face_texts(rows, geometry, processor), geometry.config.downsample,
-                                      script.examples_per_clip, training_args.seed)
+                                      script.examples_per_clip, training_args.seed, tasks)
 
     trainer = SFTTrainer(model=model, args=training_args, train_dataset=splits["train"], eval_dataset=splits["validation"],
                          processing_class=tokenizer, peft_config=peft_config)

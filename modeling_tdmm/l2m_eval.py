@@ -1,0 +1,62 @@
+"""Measure a Language2Motion model on held-out clips: token accuracy, parameter L2, Fréchet distance.
+
+Motion features of a clip (for the Fréchet distance): per motion parameter (expression,
+jaw, eyelids, head: 58 values per frame) its mean and standard deviation over time and its
+mean absolute frame-to-frame velocity, ``[3 * 58]``.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from scipy import linalg
+
+from .clip import MOTION_FIELDS
+from .l2m_training import TextMotionCollator, token_accuracy
+
+
+def motion_vector(clip: Any) -> np.ndarray:
+    """``[T, 58]`` per-frame parameters of a :class:`FaceClip` or dataset row."""
+    get = (lambda k: clip[k]) if isinstance(clip, dict) else (lambda k: getattr(clip, k))
+    return np.concatenate([np.asarray(get(k), np.float64) for k in MOTION_FIELDS], 1)
+
+
+def motion_features(clip: Any) -> np.ndarray:
+    """``[174]`` summary of a clip: mean, std and mean |velocity| of each of the 58 parameters."""
+    motion = motion_vector(clip)
+    velocity = np.abs(np.diff(motion, axis=0)).mean(0) if len(motion) > 1 else np.zeros(motion.shape[1])
+    return np.concatenate([motion.mean(0), motion.std(0), velocity])
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to feature sets ``a [N, F]`` and ``b [M, F]``."""
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    eps = 1e-6 * np.eye(a.shape[1])  # keeps the product's square root finite when a covariance is singular
+    cov_a, cov_b = np.cov(a, rowvar=False) + eps, np.cov(b, rowvar=False) + eps
+    root = linalg.sqrtm(cov_a @ cov_b)
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root.real))
+
+
+def param_l2(generated: Any, reference: Any) -> float:
+    """Mean per-frame L2 distance over the 58 motion parameters (over the shorter clip's frames)."""
+    a, b = motion_vector(generated), motion_vector(reference)
+    n = min(len(a), len(b))
+    return float(np.linalg.norm(a[:n] - b[:n], axis=1).mean())
+
+
+@torch.no_grad()
+def teacher_forced_accuracy(model: Any, text_tokenizer: Any, codes: Sequence[np.ndarray], texts: Sequence[str],
+                            batch_size: int = 32) -> float:
+    """Share of face tokens (and final EOS) predicted exactly given the true prefix, with prompt ``texts[i]``."""
+    config = model.config
+    collate = TextMotionCollator(text_tokenizer, config.codebook_size, config.max_motion_tokens, config.max_text_tokens)
+    hits = total = 0.0
+    for start in range(0, len(codes), batch_size):
+        examples = [{"codes": c, "texts": [t]} for c, t in zip(codes[start:start + batch_size], texts[start:start + batch_size])]
+        batch = collate(examples)
+        logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits
+        count = float((batch["labels"][:, 1:] != -100).sum())
+        hits += float(token_accuracy(logits, batch["labels"])) * count
+        total += count
+    return hits / max(total, 1.0)
