@@ -159,7 +159,7 @@ def _scores(predictions: list[str], test) -> dict:
 
 def bench_m2l(tokenizer_dir: Path | None, m2l_dir: Path | None, clips: int = 2000, max_test: int = 200) -> dict:
     """Train (unless given) a geometry tokenizer and the default M2L, then score descriptions of the test split."""
-    import subprocess
+    from modeling_tdmm.demo import run_trainer
 
     from modeling_tdmm.description_baselines import MajorityDescription, NearestCaption
     from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
@@ -173,15 +173,13 @@ def bench_m2l(tokenizer_dir: Path | None, m2l_dir: Path | None, clips: int = 200
     result: dict = {}
     if tokenizer_dir is None:
         tokenizer_dir = work / "tokenizer"
-        subprocess.run([sys.executable, str(ROOT / "trainers" / "train_tokenizer.py"), "--config",
-                        str(ROOT / "trainers" / "configs" / "tokenizer.yaml"), "--output_dir", str(tokenizer_dir),
-                        "--procedural_clips", str(clips), "--save_strategy", "no", "--eval_strategy", "no"], check=True)
+        run_trainer("train_tokenizer.py", "tokenizer.yaml", tokenizer_dir, "--procedural_clips", str(clips),
+                    "--save_strategy", "no", "--eval_strategy", "no")
     if m2l_dir is None:
         m2l_dir = work / "m2l"
         start = time.perf_counter()
-        subprocess.run([sys.executable, str(ROOT / "trainers" / "sft_m2l.py"), "--config", str(ROOT / "trainers" / "configs" / "m2l.yaml"),
-                        "--output_dir", str(m2l_dir), "--geometry_tokenizer", str(tokenizer_dir),
-                        "--procedural_clips", str(clips), "--save_strategy", "no"], check=True)
+        run_trainer("sft_m2l.py", "m2l.yaml", m2l_dir, "--geometry_tokenizer", str(tokenizer_dir), "--procedural_clips", str(clips),
+                    "--save_strategy", "no", "--eval_strategy", "no", processes=2, batch_size=16)
         result["train_s"] = time.perf_counter() - start
     corpus = load_corpus("procedural", num_clips=clips)
     train, test = corpus["train"].with_format("numpy"), corpus["test"].with_format("numpy")
@@ -252,9 +250,12 @@ def _generate_like(l2m, prompts: list[str], frames: list[int], guidance: float, 
 
 
 def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Path | None, clips: int = 2000,
-              guidance: float = 2.0, max_test: int = 200) -> dict:
+              guidance: float | None = None, max_test: int = 200) -> dict:
     """Train (unless given) Language2Motion with word_prefix and global conditioning; measure on the test split."""
-    import subprocess
+    from modeling_tdmm.demo import run_trainer
+    from modeling_tdmm.language2motion import DEFAULT_GUIDANCE
+
+    guidance = DEFAULT_GUIDANCE if guidance is None else guidance
 
     from modeling_tdmm.description_baselines import NearestCaption
     from modeling_tdmm.l2m_eval import frechet_distance, motion_features, param_l2, teacher_forced_accuracy
@@ -292,7 +293,7 @@ def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Pa
         return out
 
     def geometry_codes(clip) -> np.ndarray:
-        return encode_rows([{k: getattr(clip, k) for k in ("expression", "jaw_pose", "eyelids", "head_pose")}], geometry)[0]
+        return encode_rows([{k: getattr(clip, k) for k in ("expression", "jaw_pose", "eyelids", "head_pose", "shape")}], geometry)[0]
 
     def accuracy(guesses: list[str], answers: list[str]) -> float:
         return float(np.mean([g == a for g, a in zip(guesses, answers)]))
@@ -308,9 +309,9 @@ def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Pa
         if folder is None:
             folder = work / conditioning
             start = time.perf_counter()
-            subprocess.run([sys.executable, str(ROOT / "trainers" / "train_l2m.py"), "--config", str(ROOT / "trainers/configs/l2m.yaml"),
-                            "--output_dir", str(folder), "--geometry_tokenizer", str(tokenizer_dir), "--procedural_clips", str(clips),
-                            "--conditioning", conditioning, "--save_strategy", "no", "--eval_strategy", "no"], check=True)
+            run_trainer("train_l2m.py", "l2m.yaml", folder, "--geometry_tokenizer", str(tokenizer_dir), "--procedural_clips",
+                        str(clips), "--conditioning", conditioning, "--save_strategy", "no", "--eval_strategy", "no",
+                        processes=2, batch_size=32)
             entry["train_s"] = time.perf_counter() - start
         l2m = Language2Motion.from_pretrained(folder, tokenizer=tokenizer_dir)
         entry["token_accuracy"] = teacher_forced_accuracy(l2m.model, l2m.text_tokenizer, test_codes, prompts)
@@ -355,7 +356,8 @@ def main() -> None:
     parser.add_argument("--m2l", type=Path, default=None, help="M2L: score this trained model instead of training one")
     parser.add_argument("--l2m-word-prefix", type=Path, default=None, help="L2M: use this word_prefix model instead of training one")
     parser.add_argument("--l2m-global", type=Path, default=None, help="L2M: use this global model instead of training one")
-    parser.add_argument("--guidance", type=float, default=2.0, help="L2M: classifier-free guidance scale")
+    parser.add_argument("--l2m-conditionings", nargs="+", choices=("word_prefix", "global"), default=["word_prefix", "global"])
+    parser.add_argument("--guidance", type=float, default=None, help="L2M: classifier-free guidance scale (default: the package's)")
     args = parser.parse_args()
     sections = set(args.only or SECTIONS)
     sections -= {"corpus"} if args.skip_corpus else set()
@@ -375,8 +377,8 @@ def main() -> None:
     if "l2m" in sections:
         if args.tokenizer is None:
             raise SystemExit("--only l2m needs --tokenizer DIR (a trained geometry tokenizer), or run it with m2l")
-        results["l2m"] = bench_l2m(args.tokenizer, {"word_prefix": args.l2m_word_prefix, "global": args.l2m_global}, args.m2l,
-                                   guidance=args.guidance)
+        given = {"word_prefix": args.l2m_word_prefix, "global": args.l2m_global}
+        results["l2m"] = bench_l2m(args.tokenizer, {c: given[c] for c in args.l2m_conditionings}, args.m2l, guidance=args.guidance)
     file.write_text(json.dumps(results, indent=2, default=str))
     report(results)
     print(f"results: {file}")

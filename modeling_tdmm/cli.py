@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from .clip import ClipValidationError
+from .language2motion import DEFAULT_GUIDANCE
 from .face_model import FaceModelFormatError
 from .readers import TrackerFormatError
 from .safe_pickle import UnsafePickleError
@@ -179,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokenizer", default=None, help="geometry tokenizer folder (default: the one recorded in the model)")
     p.add_argument("--seconds", type=float, default=None, help="duration (default: until the model ends the motion)")
     p.add_argument("-o", "--output", required=True, help="out.npz, out.mp4, out.gif or out.glb")
-    p.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (1 = none)")
+    p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE, help="classifier-free guidance scale (1 = none)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=0)

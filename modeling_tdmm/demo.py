@@ -110,14 +110,29 @@ def stage_corpus(out: Path, num_clips: int = 2000) -> list[Path]:
     return outputs
 
 
-def run_trainer(script: str, config: str, output_dir: Path, *overrides: str) -> None:
-    """Run ``trainers/<script>`` from this checkout, resuming from its last checkpoint if any."""
+def run_trainer(script: str, config: str, output_dir: Path, *overrides: str, processes: int = 1,
+                batch_size: int | None = None) -> None:
+    """Run ``trainers/<script>`` from this checkout, resuming from its last checkpoint if any.
+
+    ``processes`` > 1 launches data-parallel ranks with ``accelerate launch`` (on CPU when there
+    is no GPU), as many as there are CPU cores at most; ``batch_size`` is then the global batch,
+    split between them.
+    """
+    import os
+
     root = Path(__file__).resolve().parents[1]
     path = root / "trainers" / script
     if not path.exists():
         raise FileNotFoundError(f"{path}: the demo trains with the scripts in a tdmm-lm checkout (trainers/)")
-    command = [sys.executable, str(path), "--config", str(root / "trainers" / "configs" / config),
+    processes = max(1, min(processes, os.cpu_count() or 1))
+    launcher = [sys.executable]
+    if processes > 1:
+        launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
+                    "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    command = [*launcher, str(path), "--config", str(root / "trainers" / "configs" / config),
                "--output_dir", str(output_dir), *overrides]
+    if batch_size is not None:
+        command += ["--per_device_train_batch_size", str(max(1, batch_size // processes))]
     if any(output_dir.glob("checkpoint-*")):
         command += ["--resume_from_checkpoint", "true"]
         print(f"  resuming from the last checkpoint in {output_dir}")
@@ -166,7 +181,7 @@ def stage_m2l(out: Path, shown: int = 4) -> list[Path]:
 
     folder = out / "m2l"
     run_trainer("sft_m2l.py", "m2l.yaml", folder, "--dataset_name", str(out / "corpus"),
-                "--geometry_tokenizer", str(out / "tokenizer"))
+                "--geometry_tokenizer", str(out / "tokenizer"), processes=2, batch_size=16)
     m2l = Motion2Language.from_pretrained(folder)
     test = datasets.load_dataset(str(out / "corpus"), split="test").with_format("numpy")
     clips = [row_to_clip(test[i]) for i in range(min(shown, len(test)))]
@@ -197,9 +212,9 @@ def stage_l2m(out: Path, seconds: float = 5.0) -> list[Path]:
 
     folder = out / "l2m"
     run_trainer("train_l2m.py", "l2m.yaml", folder, "--dataset_name", str(out / "corpus"),
-                "--geometry_tokenizer", str(out / "tokenizer"))
+                "--geometry_tokenizer", str(out / "tokenizer"), processes=2, batch_size=32)
     l2m = Language2Motion.from_pretrained(folder)  # the geometry tokenizer comes from the model's config
-    clips = l2m.generate([p for _, p in DEMO_PROMPTS], seconds=seconds, guidance_scale=2.0, seed=0)
+    clips = l2m.generate([p for _, p in DEMO_PROMPTS], seconds=seconds, seed=0)
     face = FaceModel.load(clips[0].face_model)
     m2l_answers = [""] * len(clips)
     if (out / "m2l" / "config.json").exists():

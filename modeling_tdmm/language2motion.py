@@ -16,6 +16,8 @@ import torch
 from .clip import FaceClip
 from .processing_face_tokens import FaceTokenProcessor
 
+DEFAULT_GUIDANCE = 3.0  # classifier-free guidance scale; BENCHMARKS.md compares 1, 2, 3.5 and 5
+
 
 class PromptError(ValueError):
     """A prompt is empty, not text, or longer than the model's text context."""
@@ -70,7 +72,7 @@ class Language2Motion:
 
     @torch.no_grad()
     def generate_codes(self, prompts: Sequence[str], seconds: float | None = None, num_frames: int | None = None,
-                       guidance_scale: float = 2.0, seed: int | None = 0, batch_size: int = 16, **sampling: Any) -> list[np.ndarray]:
+                       guidance_scale: float = DEFAULT_GUIDANCE, seed: int | None = 0, batch_size: int = 16, **sampling: Any) -> list[np.ndarray]:
         """Face-token ids ``[T_i]`` per prompt (each a valid code of the geometry tokenizer).
 
         Without ``seconds`` / ``num_frames`` each sequence ends where the model emits EOS.
