@@ -307,7 +307,7 @@ def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Pa
     for conditioning, folder in l2m_dirs.items():
         entry: dict = {}
         if folder is None:
-            folder = work / conditioning
+            folder = work / f"l2m_{conditioning}"  # not "global": a Python keyword breaks remote-code module names
             start = time.perf_counter()
             run_trainer("train_l2m.py", "l2m.yaml", folder, "--geometry_tokenizer", str(tokenizer_dir), "--procedural_clips",
                         str(clips), "--conditioning", conditioning, "--save_strategy", "no", "--eval_strategy", "no",

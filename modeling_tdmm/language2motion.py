@@ -19,6 +19,19 @@ from .processing_face_tokens import FaceTokenProcessor
 DEFAULT_GUIDANCE = 3.0  # classifier-free guidance scale; BENCHMARKS.md compares 1, 2, 3.5 and 5
 
 
+def geometry_tokenizer_path(folder: str | os.PathLike, recorded: str | None) -> str:
+    """Where the geometry tokenizer recorded in a model's config is: relative paths are read
+    from the model folder (so the two can move together), absolute ones as they are."""
+    if recorded is None:
+        raise FileNotFoundError(f"{folder}: the model records no geometry tokenizer; pass one (--tokenizer DIR)")
+    candidate = Path(folder) / recorded
+    path = candidate if not Path(recorded).is_absolute() and candidate.exists() else Path(recorded)
+    if not (path / "config.json").exists():
+        raise FileNotFoundError(f"geometry tokenizer '{recorded}' (recorded in {folder}/config.json) not found; "
+                                "pass one with --tokenizer DIR")
+    return str(path.resolve())
+
+
 class PromptError(ValueError):
     """A prompt is empty, not text, or longer than the model's text context."""
 
@@ -39,12 +52,8 @@ class Language2Motion:
         from .modeling_geometry_tokenizer import GeometryTokenizer
 
         model = AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)
-        text_tokenizer = AutoTokenizer.from_pretrained(folder)
-        path = tokenizer or model.config.geometry_tokenizer
-        if path is None:
-            raise FileNotFoundError(f"{folder}: the model records no geometry tokenizer; pass one (--tokenizer DIR)")
-        if not (Path(path) / "config.json").exists():
-            raise FileNotFoundError(f"geometry tokenizer '{path}' (recorded in {folder}/config.json) not found; pass one with --tokenizer DIR")
+        text_tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)  # reads the model's config too
+        path = geometry_tokenizer_path(".", str(tokenizer)) if tokenizer else geometry_tokenizer_path(folder, model.config.geometry_tokenizer)
         geometry = GeometryTokenizer.from_pretrained(path).eval()
         if geometry.config.codebook_size != model.config.codebook_size:
             raise ValueError(f"geometry tokenizer {path} has {geometry.config.codebook_size} codes; "

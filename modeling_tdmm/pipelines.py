@@ -22,7 +22,7 @@ from transformers import AutoModelForCausalLM, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .clip import FaceClip
-from .language2motion import Language2Motion
+from .language2motion import Language2Motion, geometry_tokenizer_path
 from .motion2language import Motion2Language
 from .processing_face_tokens import FaceTokenProcessor
 from .readers import read_tracker_file
@@ -67,9 +67,7 @@ class TextToFaceMotionPipeline(Pipeline):
         super().__init__(*args, **kwargs)
         from .modeling_geometry_tokenizer import GeometryTokenizer
 
-        path = geometry_tokenizer or self.model.config.geometry_tokenizer
-        if path is None:
-            raise FileNotFoundError("this Language2Motion model records no geometry tokenizer; pass geometry_tokenizer=DIR")
+        path = geometry_tokenizer or geometry_tokenizer_path(self.model.name_or_path, self.model.config.geometry_tokenizer)
         processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(path).eval(), str(path))
         self.l2m = Language2Motion(self.model, self.tokenizer, processor)
 

@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import shutil
@@ -163,7 +164,7 @@ def test_save_and_load_with_automodel(tmp_path, model, text_tokenizer):
     assert '"AutoModelForCausalLM": "modeling_language2motion.Language2MotionModel"' in config
     assert (tmp_path / "modeling_language2motion.py").exists() and (tmp_path / "configuration_language2motion.py").exists()
     loaded = AutoModelForCausalLM.from_pretrained(tmp_path, trust_remote_code=True).eval()
-    ids, mask = prompts(AutoTokenizer.from_pretrained(tmp_path), ["a happy face"])
+    ids, mask = prompts(AutoTokenizer.from_pretrained(tmp_path, trust_remote_code=True), ["a happy face"])
     tokens = torch.tensor([[K, 1, 2]])
     with torch.no_grad():
         torch.testing.assert_close(loaded(tokens, text_input_ids=ids, text_attention_mask=mask).logits,
@@ -181,7 +182,7 @@ REMOTE = textwrap.dedent("""
     from transformers import AutoModelForCausalLM, AutoTokenizer
     model = AutoModelForCausalLM.from_pretrained(sys.argv[1], trust_remote_code=True).eval()
     assert type(model).__module__.startswith("transformers_modules"), type(model).__module__
-    text = AutoTokenizer.from_pretrained(sys.argv[1])("a person smiles", return_tensors="pt")
+    text = AutoTokenizer.from_pretrained(sys.argv[1], trust_remote_code=True)("a person smiles", return_tensors="pt")
     out = model.generate(text["input_ids"], text["attention_mask"], num_frames=12, do_sample=False)
     print("CODES", out[0].tolist())
 """)
@@ -199,6 +200,7 @@ def test_fresh_process_offline_load_without_the_package(tmp_path, model, text_to
     result = subprocess.run([sys.executable, "-c", REMOTE, str(moved)], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "Do you wish to run the custom code" not in result.stdout + result.stderr
     ids, mask = prompts(text_tokenizer, ["a person smiles"])
     local = model.generate(ids, mask, num_frames=12, do_sample=False)[0].tolist()
     assert f"CODES {local}" in result.stdout
@@ -250,6 +252,8 @@ def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, ge
     assert len(losses) >= 4 and losses[-1] < 0.8 * losses[0], losses
     assert re.search(r"'token_accuracy': '[0-9.]+'", result.stdout)
     assert (out / "tokenizer.json").exists() and (out / "eval_results.json").exists()
+    recorded = json.loads((out / "config.json").read_text())["geometry_tokenizer"]
+    assert not os.path.isabs(recorded) and (out / recorded).resolve() == geometry.resolve()  # moves with the model
 
     from modeling_tdmm.cli import main
     from modeling_tdmm.clip import FaceClip

@@ -13,6 +13,7 @@ encoder included), the text tokenizer, and the geometry tokenizer's path in the 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -70,10 +71,11 @@ def main() -> None:
     fps = float(corpus["train"][0]["fps"])
 
     config = Language2MotionConfig(**asdict(model_args), codebook_size=geometry.config.codebook_size, fps=fps,
-                                   downsample=geometry.config.downsample,
-                                   geometry_tokenizer=str(Path(script.geometry_tokenizer).resolve()))
+                                   downsample=geometry.config.downsample)
     model = Language2MotionModel.from_text_encoder(config)
     text_tokenizer = AutoTokenizer.from_pretrained(resolve_text_encoder(config.text_encoder))
+    if text_tokenizer.pad_token is None:  # decoder LMs (GPT-2 style) have none; prompts are batched with padding
+        text_tokenizer.pad_token = text_tokenizer.eos_token
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     print(f"Language2Motion ({config.conditioning}): {trainable / 1e6:.2f}M trainable parameters; "
           f"{len(train_set)} training clips, {len(eval_set)} validation clips")
@@ -86,6 +88,8 @@ def main() -> None:
     metrics = trainer.evaluate()  # every rank takes part
     if trainer.is_world_process_zero():
         out = Path(training_args.output_dir)
+        # recorded relative to the model folder, so that the two can be moved together
+        trainer.model.config.geometry_tokenizer = os.path.relpath(Path(script.geometry_tokenizer).resolve(), out.resolve())
         trainer.save_model(str(out))
         text_tokenizer.save_pretrained(out)
         (out / "eval_results.json").write_text(json.dumps(metrics, indent=2))
