@@ -165,7 +165,7 @@ def bench_m2l(tokenizer_dir: Path | None, m2l_dir: Path | None, clips: int = 200
     from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
     from modeling_tdmm.motion2language import Motion2Language
     from modeling_tdmm.motion_data import encode_rows
-    from open3dfacevid.description_scores import judge
+    from open3dfacevid.description_scores import attribute_accuracy, judge
     from open3dfacevid.features import row_to_clip
     from open3dfacevid.loading import load_corpus
 
@@ -203,8 +203,6 @@ def bench_m2l(tokenizer_dir: Path | None, m2l_dir: Path | None, clips: int = 200
     describe_s = time.perf_counter() - start
     result["m2l"] = _scores(described, test)
     emotion_answers = m2l.describe(clips_, question="What emotion does the person show?", batch_size=16)
-    from open3dfacevid.description_scores import attribute_accuracy
-
     result["m2l"]["emotion_when_asked"] = attribute_accuracy(emotion_answers, [json.loads(str(a)) for a in test["attributes"]])["emotion"]
     generated = sum(len(m2l.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in described)
     prompt_tokens = sum(len(c) for c in test_codes)
@@ -271,9 +269,9 @@ def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Pa
     train, test = corpus["train"].with_format("numpy"), corpus["test"].with_format("numpy")
     test = test.select(range(min(max_test, len(test))))
     geometry = GeometryTokenizer.from_pretrained(tokenizer_dir).eval()
-    processor_codes = encode_rows(train, geometry)
+    train_codes = encode_rows(train, geometry)
     test_codes = encode_rows(test, geometry)
-    knn = NearestCaption(processor_codes, [list(c) for c in train["captions"]], geometry.config.codebook_size)
+    knn = NearestCaption(train_codes, [list(c) for c in train["captions"]], geometry.config.codebook_size)
     prompts = [str(p) for p in test["prompt"]]
     frames = [len(r["expression"]) for r in test]
     truth = [truth_of(json.loads(str(a)))["emotion"] for a in test["attributes"]]

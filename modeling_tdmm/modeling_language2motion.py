@@ -220,7 +220,7 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         if prefix is not None:
             x = torch.cat([prefix, x], 1)
         key_mask = torch.cat([past_mask, attention_mask.bool()], 1)  # [B, S]
-        allowed = self._attention_mask(key_mask, prefix_length, start, x.shape[1])
+        allowed = self._attention_mask(key_mask, prefix_length, x.shape[1])
         new_layers = []
         for index, layer in enumerate(self.layers):
             x, kv = layer(x, allowed, None if past_key_values is None else past_key_values.layers[index])
@@ -233,7 +233,7 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=cache)
 
     @staticmethod
-    def _attention_mask(key_mask: torch.Tensor, prefix_length: int, start: int, query_length: int) -> torch.Tensor:
+    def _attention_mask(key_mask: torch.Tensor, prefix_length: int, query_length: int) -> torch.Tensor:
         """``[B, 1, Q, S]`` bool: which keys each query may see.
 
         Keys are ``prefix_length`` prefix positions then motion positions 0..; the queries are the

@@ -56,7 +56,7 @@ def prompts(tokenizer, texts):
 
 def test_attention_mask_prefix_is_bidirectional_motion_is_causal():
     key_mask = torch.tensor([[True, True, False, True, True, True]])  # prefix of 3 (one padded), 3 face tokens
-    allowed = Language2MotionModel._attention_mask(key_mask, prefix_length=3, start=0, query_length=6)[0, 0]
+    allowed = Language2MotionModel._attention_mask(key_mask, prefix_length=3, query_length=6)[0, 0]
     expected = torch.tensor([
         [1, 1, 0, 0, 0, 0],  # prefix sees the valid prefix, never face tokens
         [1, 1, 0, 0, 0, 0],
@@ -66,7 +66,7 @@ def test_attention_mask_prefix_is_bidirectional_motion_is_causal():
         [1, 1, 0, 1, 1, 1],
     ], dtype=torch.bool)
     assert torch.equal(allowed, expected)
-    step = Language2MotionModel._attention_mask(key_mask, prefix_length=3, start=2, query_length=1)[0, 0]
+    step = Language2MotionModel._attention_mask(key_mask, prefix_length=3, query_length=1)[0, 0]
     assert torch.equal(step, expected[-1:])  # one cached step sees the same keys as the full pass
 
 
