@@ -52,9 +52,6 @@ class MotionCache:
     prefix_length: int
     motion_length: int
 
-    def select(self, index: torch.Tensor) -> "MotionCache":
-        return MotionCache([(k[index], v[index]) for k, v in self.layers], self.key_mask[index], self.prefix_length, self.motion_length)
-
 
 class DecoderLayer(nn.Module):
     """Pre-norm transformer layer: masked self-attention and a GELU MLP."""
@@ -96,7 +93,6 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
     base_model_prefix = "language2motion"
     main_input_name = "input_ids"
     _no_split_modules = ["DecoderLayer"]
-    _supports_sdpa = True
 
     def __init__(self, config: Language2MotionConfig) -> None:
         super().__init__(config)

@@ -1,6 +1,7 @@
 """Small helpers shared by the training scripts in ``trainers/``."""
 from __future__ import annotations
 
+import os
 import sys
 from collections import defaultdict
 from typing import Any
@@ -24,14 +25,21 @@ def cpu_flag_without_gpu(argv: list[str] | None = None) -> list[str]:
 
 
 def finish_distributed(accelerator) -> None:
-    """Wait for every rank, then tear the process group down before the interpreter exits.
+    """The last call of a training script: wait for every rank, then end a multi-process run.
 
-    Without it a rank that finishes first can exit while gloo threads are alive, and dies with
-    "terminate called without an active exception" (SIGABRT), failing the whole launch.
+    With several processes every rank meets at a barrier (so none exits while another still
+    writes), then leaves with ``os._exit(0)`` after flushing its output, skipping interpreter
+    teardown: exiting normally while gloo threads are alive can abort with "terminate called
+    without an active exception" (SIGABRT), and ``destroy_process_group`` itself sometimes
+    hangs on CPU (pytorch/pytorch#75097; seen here as one rank waiting forever after the other
+    had left). A single-process run returns normally.
     """
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return
     accelerator.wait_for_everyone()
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class RunningMetricsTrainer(Trainer):
