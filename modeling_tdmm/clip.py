@@ -15,12 +15,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
 from .io_utils import atomic_savez
+from .motion_fields import MOTION_FIELDS, OPTIONAL_MOTION_FIELDS, ROTATION_FIELDS
 
-#: Per-frame motion fields and their widths (all ``[T, D]`` float32).
-MOTION_FIELDS: dict[str, int] = {"expression": 50, "jaw_pose": 3, "eyelids": 2, "head_pose": 3}
-#: Optional per-frame fields: neck rotation and left/right eye rotations (axis-angle).
-OPTIONAL_MOTION_FIELDS: dict[str, int] = {"neck_pose": 3, "eye_pose": 6}
-ROTATION_FIELDS = ("jaw_pose", "head_pose", "neck_pose", "eye_pose")
 METADATA_FIELDS = ("clip_id", "prompt", "captions", "source", "face_model", "attributes")
 DEFAULT_FPS = 25.0
 _META_KEY = "meta_json"

@@ -20,7 +20,8 @@ import scipy.sparse
 import torch
 from torch import nn
 
-from .lbs import axis_angle_to_matrix, rigid_transforms, skin
+from .lbs import rigid_transforms, skin
+from .rotations import axis_angle_to_matrix
 from .safe_pickle import load_pickle
 
 ASSETS = Path(__file__).parent / "assets"

@@ -1,4 +1,4 @@
-"""Rotations and linear blend skinning for FLAME-layout face models (after smplx's lbs.py).
+"""Linear blend skinning for FLAME-layout face models (after smplx's lbs.py).
 
 Joint order is FLAME's: 0 global, 1 neck, 2 jaw, 3 left eye, 4 right eye. All rotations are
 axis-angle in radians; all positions in metres.
@@ -8,23 +8,7 @@ from __future__ import annotations
 import torch
 
 
-def axis_angle_to_matrix(rotvec: torch.Tensor) -> torch.Tensor:
-    """Rodrigues' formula. ``rotvec [..., 3]`` (radians) -> rotation matrices ``[..., 3, 3]``.
-
-    Uses a Taylor expansion near zero so gradients stay finite at the identity.
-    """
-    theta2 = (rotvec * rotvec).sum(-1, keepdim=True)
-    small = theta2 < 1e-8
-    theta2_safe = torch.where(small, torch.ones_like(theta2), theta2)
-    theta = theta2_safe.sqrt()
-    # sin(t)/t and (1 - cos(t))/t^2, with series fallbacks for tiny angles.
-    a = torch.where(small, 1.0 - theta2 / 6.0, torch.sin(theta) / theta)
-    b = torch.where(small, 0.5 - theta2 / 24.0, (1.0 - torch.cos(theta)) / theta2_safe)
-    x, y, z = rotvec.unbind(-1)
-    zero = torch.zeros_like(x)
-    skew = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(*rotvec.shape[:-1], 3, 3)
-    eye = torch.eye(3, dtype=rotvec.dtype, device=rotvec.device)
-    return eye + a[..., None] * skew + b[..., None] * (skew @ skew)
+__all__ = ["rigid_transforms", "skin"]
 
 
 def rigid_transforms(rotations: torch.Tensor, joints: torch.Tensor, parents: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
