@@ -21,7 +21,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 demo: install
-	$(BIN)/tdmm demo --out outputs/demo
+	$(BIN)/python -m tdmm_demo --out outputs/demo
 
 bench: install
 	$(BIN)/python benchmarks/run.py --out outputs/bench

@@ -22,7 +22,6 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def _timeit(fn, repeats: int) -> float:
@@ -37,7 +36,7 @@ def _timeit(fn, repeats: int) -> float:
 
 def bench_face_model(frames: int = 128, repeats: int = 20) -> dict:
     import smplx
-    from flame_fixtures import flame_like_arrays, write_plain_pickle, write_smplx_folder
+    from modeling_tdmm.synthetic_flame import flame_like_arrays, write_plain_pickle, write_smplx_folder
 
     from modeling_tdmm import FaceModel
 
@@ -70,7 +69,7 @@ def bench_face_model(frames: int = 128, repeats: int = 20) -> dict:
 
 def bench_render(frames: int = 125, size: int = 256) -> dict:
     from modeling_tdmm import FaceModel
-    from modeling_tdmm.demo import showcase_clip
+    from tdmm_demo.stages import showcase_clip
     from modeling_tdmm.video import render_clip, write_frames
 
     model = FaceModel.load("open-head-v1")
@@ -115,11 +114,10 @@ VIDEO_LLM_TOKENS_PER_FRAME = (300, 500)  # visual tokens per frame cited by the 
 
 
 def bench_tokenizer(downsamples=(1, 2, 4), clips: int = 2000) -> dict:
-    import subprocess
-
     from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
-    from modeling_tdmm.tokenizer_eval import evaluate_tokenizer
     from open3dfacevid.loading import load_corpus
+    from tdmm_eval.tokenizer_eval import evaluate_tokenizer
+    from tdmm_train.launch import run_trainer
 
     test = load_corpus("procedural", num_clips=clips)["test"].with_format("numpy")
     results = {}
@@ -127,10 +125,8 @@ def bench_tokenizer(downsamples=(1, 2, 4), clips: int = 2000) -> dict:
         for down in downsamples:
             out = Path(tmp) / f"down{down}"
             start = time.perf_counter()
-            subprocess.run([sys.executable, str(ROOT / "trainers" / "train_tokenizer.py"), "--config",
-                            str(ROOT / "trainers" / "configs" / "tokenizer.yaml"), "--output_dir", str(out),
-                            "--downsample", str(down), "--procedural_clips", str(clips), "--save_strategy", "no",
-                            "--eval_strategy", "no"], check=True, capture_output=True)
+            run_trainer("train_tokenizer.py", "tokenizer.yaml", out, "--downsample", str(down), "--procedural_clips",
+                        str(clips), "--save_strategy", "no", "--eval_strategy", "no")
             train_s = time.perf_counter() - start
             model = GeometryTokenizer.from_pretrained(out).eval()
             metrics = evaluate_tokenizer(model, test)
@@ -140,16 +136,15 @@ def bench_tokenizer(downsamples=(1, 2, 4), clips: int = 2000) -> dict:
 
 
 def _text_metrics(predictions: list[str], references: list[list[str]]) -> dict:
-    import evaluate
+    from tdmm_eval.text_metrics import load_text_metric
 
-    bleu = evaluate.load(str(ROOT / "eval" / "metrics" / "bleu4"))
-    rouge = evaluate.load(str(ROOT / "eval" / "metrics" / "rouge_l"))
+    bleu, rouge = load_text_metric("bleu4"), load_text_metric("rouge_l")
     return {"bleu4": bleu.compute(predictions=predictions, references=references)["bleu4"],
             "rougeL": 100 * rouge.compute(predictions=predictions, references=references)["rougeL"]}
 
 
 def _scores(predictions: list[str], test) -> dict:
-    from open3dfacevid.description_scores import attribute_accuracy
+    from tdmm_eval.description_scores import attribute_accuracy
 
     attributes = [json.loads(str(a)) for a in test["attributes"]]
     scores = attribute_accuracy(predictions, attributes)
@@ -159,13 +154,13 @@ def _scores(predictions: list[str], test) -> dict:
 
 def bench_m2l(tokenizer_dir: Path | None, m2l_dir: Path | None, clips: int = 2000, max_test: int = 200) -> dict:
     """Train (unless given) a geometry tokenizer and the default M2L, then score descriptions of the test split."""
-    from modeling_tdmm.demo import run_trainer
+    from tdmm_train.launch import run_trainer
 
-    from modeling_tdmm.description_baselines import MajorityDescription, NearestCaption
+    from tdmm_eval.description_baselines import MajorityDescription, NearestCaption
     from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
     from modeling_tdmm.motion2language import Motion2Language
     from modeling_tdmm.motion_data import encode_rows
-    from open3dfacevid.description_scores import attribute_accuracy, judge
+    from tdmm_eval.description_scores import attribute_accuracy, judge
     from open3dfacevid.features import row_to_clip
     from open3dfacevid.loading import load_corpus
 
@@ -250,18 +245,18 @@ def _generate_like(l2m, prompts: list[str], frames: list[int], guidance: float, 
 def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Path | None, clips: int = 2000,
               guidance: float | None = None, max_test: int = 200) -> dict:
     """Train (unless given) Language2Motion with word_prefix and global conditioning; measure on the test split."""
-    from modeling_tdmm.demo import run_trainer
+    from tdmm_train.launch import run_trainer
     from modeling_tdmm.language2motion import DEFAULT_GUIDANCE
 
     guidance = DEFAULT_GUIDANCE if guidance is None else guidance
 
-    from modeling_tdmm.description_baselines import NearestCaption
-    from modeling_tdmm.l2m_eval import frechet_distance, motion_features, param_l2, teacher_forced_accuracy
+    from tdmm_eval.description_baselines import NearestCaption
+    from tdmm_eval.l2m_eval import frechet_distance, motion_features, param_l2, teacher_forced_accuracy
     from modeling_tdmm.language2motion import Language2Motion
     from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
     from modeling_tdmm.motion_data import encode_rows
     from open3dfacevid.attributes import emotion_family
-    from open3dfacevid.description_scores import truth_of
+    from tdmm_eval.description_scores import truth_of
     from open3dfacevid.features import row_to_clip
     from open3dfacevid.loading import load_corpus
 

@@ -1,4 +1,4 @@
-"""Batches of motion for training: random windows or whole clips, padded, with masks.
+"""Batches for the models: motion windows or whole clips (padded, with masks), and (text, face tokens) pairs.
 
 Rows are Open3DFaceVid rows (``datasets`` with numpy format) or :class:`FaceClip` dicts; a
 batch is ``{expression, jaw_pose, eyelids, head_pose: [B, W, D], mask: [B, W] bool,
@@ -6,12 +6,12 @@ shape: [B, S]}`` as float32 tensors.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from .clip import MOTION_FIELDS
+from .motion_fields import MOTION_FIELDS
 
 
 class MotionCollator:
@@ -67,3 +67,46 @@ def encode_rows(rows: Any, tokenizer: Any, batch_size: int = 32) -> list[np.ndar
         encoded = tokenizer.encode(**{k: batch[k] for k in MOTION_FIELDS}, mask=batch["mask"]).numpy()
         codes += [row[row >= 0].astype(np.int64) for row in encoded]
     return codes
+
+
+class TextMotionCollator:
+    """Batches of ``{"codes": [T] ints, "texts": [str, ...]}`` examples for Language2Motion.
+
+    Each example is conditioned on one of its texts, picked at random. Face tokens become
+    ``[BOS, codes..., EOS]`` right-padded with PAD (labels -100 there); sequences longer than
+    the model takes are cropped at a random offset and then carry no EOS (the clip goes on).
+    Prompts longer than ``max_text_tokens`` are truncated in training (generation refuses them).
+
+    Output: ``input_ids, attention_mask, labels [B, T]`` and ``text_input_ids,
+    text_attention_mask [B, L]`` (LongTensors).
+    """
+
+    def __init__(self, text_tokenizer: Any, codebook_size: int, max_motion_tokens: int, max_text_tokens: int,
+                 seed: int = 0) -> None:
+        self.text_tokenizer = text_tokenizer
+        self.bos, self.eos, self.pad = codebook_size, codebook_size + 1, codebook_size + 2
+        self.max_motion_tokens = max_motion_tokens
+        self.max_text_tokens = max_text_tokens
+        self.rng = np.random.default_rng(seed)
+
+    def _sequence(self, codes: Sequence[int]) -> list[int]:
+        codes = [int(c) for c in codes]
+        room = self.max_motion_tokens - 2
+        if len(codes) <= room:
+            return [self.bos, *codes, self.eos]
+        start = int(self.rng.integers(0, len(codes) - room))
+        return [self.bos, *codes[start:start + room + 1]]
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        sequences = [self._sequence(e["codes"]) for e in examples]
+        texts = [e["texts"][int(self.rng.integers(len(e["texts"])))] for e in examples]
+        length = max(len(s) for s in sequences)
+        input_ids = torch.full((len(sequences), length), self.pad, dtype=torch.long)
+        attention_mask = torch.zeros((len(sequences), length), dtype=torch.long)
+        for row, sequence in enumerate(sequences):
+            input_ids[row, :len(sequence)] = torch.tensor(sequence)
+            attention_mask[row, :len(sequence)] = 1
+        labels = input_ids.masked_fill(attention_mask == 0, -100)
+        text = self.text_tokenizer(texts, padding=True, truncation=True, max_length=self.max_text_tokens, return_tensors="pt")
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels,
+                "text_input_ids": text["input_ids"], "text_attention_mask": text["attention_mask"]}

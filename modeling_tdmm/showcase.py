@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from .face_model import FaceModel
 from .io_utils import atomic_path
-from .open_head.shapes import describe
+from .facs import describe
 from .render import Camera, render_mesh
 from .video import label_font
 

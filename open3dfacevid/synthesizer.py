@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from modeling_tdmm.clip import FaceClip
-from modeling_tdmm.open_head.shapes import expression_names
+from modeling_tdmm.facs import expression_names
 
 from .captions import write_captions
 from .lexicon import Descriptor, get

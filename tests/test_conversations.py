@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from open3dfacevid.attributes import emotion_family
-from open3dfacevid.conversations import TASKS, answer, build_conversation
+from tdmm_train.conversations import TASKS, answer, build_conversation
 from open3dfacevid.lexicon import get
 from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize

@@ -1,6 +1,6 @@
 from PIL import Image
 
-from modeling_tdmm import demo
+from tdmm_demo import stages as demo
 from modeling_tdmm.showcase import contact_sheet
 
 

@@ -1,13 +1,9 @@
-from pathlib import Path
-
-import evaluate
 import pytest
 
 from open3dfacevid.attributes import emotion_family, extract_emotions, extract_head_motion, extract_intensity
 from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize
-
-ROOT = Path(__file__).resolve().parents[1]
+from tdmm_eval.text_metrics import load_text_metric
 
 
 def test_extractor_reads_the_ground_truth_back_from_captions():
@@ -32,8 +28,7 @@ def test_extractor_details():
 
 
 def test_local_metric_modules_load_offline_and_score():
-    bleu = evaluate.load(str(ROOT / "eval" / "metrics" / "bleu4"))
-    rouge = evaluate.load(str(ROOT / "eval" / "metrics" / "rouge_l"))
+    bleu, rouge = load_text_metric("bleu4"), load_text_metric("rouge_l")
     same = bleu.compute(predictions=["the person smiles and nods twice"], references=[["the person smiles and nods twice"]])
     assert same["bleu4"] == pytest.approx(100.0)
     other = bleu.compute(predictions=["a frown"], references=[["the person smiles and nods twice", "a smile"]])

@@ -199,7 +199,7 @@ def test_committed_asset_is_what_the_builder_makes(open_head):
 
 
 def test_unconvertible_unused_chumpy_entry_is_skipped(tmp_path, flame_files):
-    from flame_fixtures import _FakeChumpy
+    from modeling_tdmm.synthetic_flame import _FakeChumpy
 
     arrays = load_pickle(flame_files["chumpy_pkl"])
     with _FakeChumpy() as (Ch, Select):

@@ -14,7 +14,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
 from modeling_tdmm.configuration_language2motion import Language2MotionConfig
-from modeling_tdmm.l2m_training import TextMotionCollator, token_accuracy
+from modeling_tdmm.motion_data import TextMotionCollator
+from tdmm_eval.l2m_eval import token_accuracy
 from modeling_tdmm.language2motion import Language2Motion, PromptError
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.modeling_language2motion import Language2MotionModel, resolve_text_encoder

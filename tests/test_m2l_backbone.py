@@ -1,7 +1,7 @@
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from modeling_tdmm.m2l_backbone import IM_END, IM_START, build_backbone, train_text_tokenizer
+from tdmm_train.m2l_backbone import IM_END, IM_START, build_backbone, train_text_tokenizer
 from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize
 

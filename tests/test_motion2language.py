@@ -7,7 +7,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_tdmm.cli import main as tdmm
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
-from modeling_tdmm.m2l_backbone import build_backbone
+from tdmm_train.m2l_backbone import build_backbone
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.motion2language import ClipTooLongError, Motion2Language
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor

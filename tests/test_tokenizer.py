@@ -17,7 +17,7 @@ from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConf
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.motion_data import MotionCollator
 from modeling_tdmm.processing_face_tokens import FaceTokenError, FaceTokenProcessor
-from modeling_tdmm.tokenizer_eval import blink_events, evaluate_tokenizer
+from tdmm_eval.tokenizer_eval import blink_events, evaluate_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from modeling_tdmm.m2l_backbone import build_backbone
+from tdmm_train.m2l_backbone import build_backbone
 from open3dfacevid.lexicon import lexicon
 from open3dfacevid.loading import load_corpus
 

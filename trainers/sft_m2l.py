@@ -21,12 +21,12 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser
 
-from modeling_tdmm.m2l_backbone import build_backbone
+from tdmm_train.m2l_backbone import build_backbone
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.motion_data import encode_rows
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
-from modeling_tdmm.training_utils import cpu_flag_without_gpu, finish_distributed
-from open3dfacevid.conversations import TASKS, build_conversation
+from tdmm_train.training_utils import checkpoint_to_resume, cpu_flag_without_gpu, finish_distributed
+from tdmm_train.conversations import TASKS, build_conversation
 from open3dfacevid.lexicon import lexicon
 from open3dfacevid.loading import CorpusArguments
 
@@ -107,7 +107,7 @@ def main() -> None:
 
     trainer = SFTTrainer(model=model, args=training_args, train_dataset=splits["train"], eval_dataset=splits["validation"],
                          processing_class=tokenizer, peft_config=peft_config)
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint or None)
+    trainer.train(resume_from_checkpoint=checkpoint_to_resume(training_args.resume_from_checkpoint, training_args.output_dir))
     if trainer.is_world_process_zero():
         final = trainer.model
         if peft_config is not None:

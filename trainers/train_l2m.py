@@ -7,7 +7,7 @@ Every clip of the dataset is encoded once with the geometry tokenizer; each trai
 pairs its face tokens with one of its texts (the generation prompt or a caption, drawn at
 random each time). The text encoder (default: the packaged all-MiniLM-L6-v2) is frozen unless
 ``--freeze_text_encoder false``. Logs loss and teacher-forced token accuracy; checkpoints and
-``--resume_from_checkpoint true`` as with any Trainer. The saved folder holds the model (text
+``--resume_from_checkpoint last`` (or ``true``) continues from the newest checkpoint in ``--output_dir``. The saved folder holds the model (text
 encoder included), the text tokenizer, and the geometry tokenizer's path in the config.
 """
 from __future__ import annotations
@@ -22,11 +22,12 @@ from transformers import AutoTokenizer, TrainingArguments, set_seed
 from trl import TrlParser
 
 from modeling_tdmm.configuration_language2motion import Language2MotionConfig
-from modeling_tdmm.l2m_training import Language2MotionTrainer, TextMotionCollator, clip_texts
+from modeling_tdmm.motion_data import TextMotionCollator
+from tdmm_train.l2m_training import Language2MotionTrainer, clip_texts
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.modeling_language2motion import Language2MotionModel, resolve_text_encoder
 from modeling_tdmm.motion_data import encode_rows
-from modeling_tdmm.training_utils import cpu_flag_without_gpu, finish_distributed
+from tdmm_train.training_utils import checkpoint_to_resume, config_arguments, cpu_flag_without_gpu, finish_distributed
 from open3dfacevid.loading import CorpusArguments
 
 
@@ -35,19 +36,9 @@ class ScriptArguments(CorpusArguments):
     geometry_tokenizer: str = field(default="outputs/tokenizer", metadata={"help": "a trained geometry tokenizer folder"})
 
 
-@dataclass
-class ModelArguments:
-    hidden_size: int = 256
-    num_hidden_layers: int = 4
-    num_attention_heads: int = 4
-    intermediate_size: int = 1024
-    max_motion_tokens: int = 512
-    dropout: float = 0.1
-    text_encoder: str = field(default="all-MiniLM-L6-v2", metadata={"help": "packaged all-MiniLM-L6-v2, or any HF encoder/decoder id or folder"})
-    max_text_tokens: int = 64
-    freeze_text_encoder: bool = True
-    conditioning: str = field(default="word_prefix", metadata={"help": "word_prefix (paper) or global (T2M-GPT-style)"})
-    condition_dropout: float = 0.1
+ModelArguments = config_arguments(Language2MotionConfig, (
+    "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_motion_tokens", "dropout",
+    "text_encoder", "max_text_tokens", "freeze_text_encoder", "conditioning", "condition_dropout"), "ModelArguments")
 
 
 def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer) -> datasets.Dataset:
@@ -84,7 +75,7 @@ def main() -> None:
                                   training_args.seed)
     trainer = Language2MotionTrainer(model=model, args=training_args, train_dataset=train_set, eval_dataset=eval_set,
                                      data_collator=collator)
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint or None)
+    trainer.train(resume_from_checkpoint=checkpoint_to_resume(training_args.resume_from_checkpoint, training_args.output_dir))
     metrics = trainer.evaluate()  # every rank takes part
     if trainer.is_world_process_zero():
         out = Path(training_args.output_dir)

@@ -4,7 +4,7 @@
     accelerate launch --multi_gpu --num_processes 2 trainers/train_tokenizer.py ...   # 2 processes (GPUs, or CPU with gloo)
 
 Runs unchanged on CPU (one or several processes), one GPU or many. Resume with
-``--resume_from_checkpoint true`` (latest checkpoint in output_dir) or a checkpoint path.
+``--resume_from_checkpoint last`` (or ``true``: the newest complete checkpoint in output_dir) or a checkpoint path.
 """
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConf
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.motion_data import MotionCollator
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
-from modeling_tdmm.tokenizer_eval import evaluate_tokenizer
-from modeling_tdmm.tokenizer_training import TokenizerTrainer, feature_statistics
-from modeling_tdmm.training_utils import cpu_flag_without_gpu, finish_distributed
+from tdmm_eval.tokenizer_eval import evaluate_tokenizer
+from tdmm_train.tokenizer_training import TokenizerTrainer, feature_statistics
+from tdmm_train.training_utils import checkpoint_to_resume, config_arguments, cpu_flag_without_gpu, finish_distributed
 from open3dfacevid.loading import CorpusArguments
 
 
@@ -33,22 +33,10 @@ class ScriptArguments(CorpusArguments):
     max_eval_clips: int = 200
 
 
-@dataclass
-class TokenizerArguments:
-    codebook_size: int = 512
-    code_dim: int = 64
-    hidden_size: int = 128
-    num_res_blocks: int = 2
-    downsample: int = 1
-    ema_decay: float = 0.99
-    dead_code_threshold: float = 1.0
-    commitment_weight: float = 0.02
-    vertex_weight: float = 0.25
-    param_weight: float = 1.0
-    velocity_weight: float = 0.5
-    eyelid_weight: float = 20.0
-    vertex_loss_vertices: int = 1500
-    vertex_loss_frames: int = 512
+TokenizerArguments = config_arguments(GeometryTokenizerConfig, (
+    "codebook_size", "code_dim", "hidden_size", "num_res_blocks", "downsample", "ema_decay", "dead_code_threshold",
+    "commitment_weight", "vertex_weight", "param_weight", "velocity_weight", "eyelid_weight", "vertex_loss_vertices",
+    "vertex_loss_frames"), "TokenizerArguments")
 
 
 def main() -> None:
@@ -72,7 +60,7 @@ def main() -> None:
         model=model, args=training_args, train_dataset=train, eval_dataset=validation,
         data_collator=MotionCollator(script.window, config.downsample, training_args.seed),
     )
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint or None)
+    trainer.train(resume_from_checkpoint=checkpoint_to_resume(training_args.resume_from_checkpoint, training_args.output_dir))
     if trainer.is_world_process_zero():
         metrics = evaluate_tokenizer(trainer.accelerator.unwrap_model(trainer.model), validation)
         trainer.log({f"final_{k}": v for k, v in metrics.items()})

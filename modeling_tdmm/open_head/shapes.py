@@ -11,60 +11,9 @@ from typing import Callable
 
 import numpy as np
 
+from ..facs import expression_names
 from .rig import Head
 from .surface import EYE_HALF_WIDTH, EYE_OPEN_DOWN, EYE_OPEN_UP, EYE_X, LID_MARGIN, MOUTH_HALF_WIDTH, Y_EYE, Y_MOUTH, eye_aperture, eyeball_front_z, smoothstep
-
-# FACS action units: (code, name, bilateral). Bilateral units get _L and _R shapes.
-ACTION_UNITS = [
-    ("AU1", "inner brow raiser", True),
-    ("AU2", "outer brow raiser", True),
-    ("AU4", "brow lowerer", True),
-    ("AU5", "upper lid raiser", True),
-    ("AU6", "cheek raiser", True),
-    ("AU7", "lid tightener", True),
-    ("AU9", "nose wrinkler", True),
-    ("AU10", "upper lip raiser", True),
-    ("AU11", "nasolabial deepener", True),
-    ("AU12", "lip corner puller", True),
-    ("AU13", "sharp lip puller", True),
-    ("AU14", "dimpler", True),
-    ("AU15", "lip corner depressor", True),
-    ("AU16", "lower lip depressor", True),
-    ("AU17", "chin raiser", False),
-    ("AU18", "lip pucker", False),
-    ("AU20", "lip stretcher", True),
-    ("AU21", "neck tightener", False),
-    ("AU22", "lip funneler", False),
-    ("AU23", "lip tightener", False),
-    ("AU24", "lip presser", False),
-    ("AU25", "lips part", False),
-    ("AU27", "mouth stretch", False),
-    ("AU28", "lip suck", False),
-    ("AU29", "jaw thrust", False),
-    ("AU31", "jaw clencher", False),
-    ("AU34", "cheek puff", True),
-    ("AU35", "cheek suck", False),
-    ("AU38", "nostril dilator", False),
-    ("AU39", "nostril compressor", False),
-    ("AU41", "lid droop", True),
-    ("AU44", "squint", True),
-]
-
-
-def expression_names() -> list[str]:
-    """The 50 shape names, e.g. ``AU12_L`` (subject's left), ``AU25``."""
-    names = []
-    for code, _, bilateral in ACTION_UNITS:
-        names += [f"{code}_L", f"{code}_R"] if bilateral else [code]
-    return names
-
-
-def describe(name: str) -> str:
-    """Human-readable label: ``AU12_L`` -> ``AU12 lip corner puller (left)``."""
-    code, _, side = name.partition("_")
-    label = {c: n for c, n, _ in ACTION_UNITS}[code]
-    return f"{code} {label}" + {"L": " (left)", "R": " (right)", "": ""}[side]
-
 
 class _Fields:
     """Geometry helpers bound to one head."""
@@ -388,4 +337,4 @@ def identity_dirs(head: Head) -> np.ndarray:
     return np.stack(cols, -1)
 
 
-__all__ = ["ACTION_UNITS", "IDENTITY_COMPONENTS", "describe", "expression_dirs", "eyelid_dirs", "expression_names", "identity_dirs", "EYE_HALF_WIDTH"]
+__all__ = ["IDENTITY_COMPONENTS", "expression_dirs", "eyelid_dirs", "identity_dirs"]

@@ -1,7 +1,7 @@
 """Corpus BLEU-4 as a local `evaluate` metric (sacrebleu; no Hub download).
 
-    import evaluate
-    bleu = evaluate.load("eval/metrics/bleu4")
+    from tdmm_eval.text_metrics import load_text_metric
+    bleu = load_text_metric("bleu4")  # tdmm_eval.text_metrics; or evaluate.load("eval/metrics/bleu4") in a checkout
     bleu.compute(predictions=["the face smiles"], references=[["the face smiles", "a smile"]])
 """
 import datasets

@@ -1,7 +1,7 @@
 """ROUGE-L F1 as a local `evaluate` metric (rouge-score; no Hub download), best over references.
 
-    import evaluate
-    rouge = evaluate.load("eval/metrics/rouge_l")
+    from tdmm_eval.text_metrics import load_text_metric
+    rouge = load_text_metric("rouge_l")  # tdmm_eval.text_metrics; or evaluate.load("eval/metrics/rouge_l") in a checkout
     rouge.compute(predictions=["the face smiles"], references=[["the face smiles"]])
 """
 import datasets

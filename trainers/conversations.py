@@ -15,9 +15,9 @@ import numpy as np
 
 from modeling_tdmm.motion2language import system_prompt
 
-from .captions import affect_phrase, head_sentence
-from .lexicon import FAMILY_WORDS, by_category, get
-from .prompts import INTENSITY_ADVERBS
+from open3dfacevid.captions import affect_phrase, head_sentence
+from open3dfacevid.lexicon import FAMILY_WORDS, by_category, get
+from open3dfacevid.prompts import INTENSITY_ADVERBS
 
 TASKS = ("describe", "emotion", "intensity", "head_motion", "blinks", "micro_expression", "yes_no", "multi_turn")
 INSTRUCTIONS = {

@@ -1,4 +1,4 @@
-"""``make demo``: the offline CPU walk-through, stage by stage, resumable.
+"""The stages of ``make demo``: the offline CPU walk-through, stage by stage, resumable.
 
 Every stage writes under the output folder and records a completion marker listing its
 files; a second run skips stages whose outputs are all present.
@@ -6,17 +6,16 @@ files; a second run skips stages whose outputs are all present.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from .clip import FaceClip
-from .face_model import FaceModel
-from .io_utils import atomic_path
+from modeling_tdmm.clip import FaceClip
+from modeling_tdmm.face_model import FaceModel
+from modeling_tdmm.io_utils import atomic_path
+from tdmm_train.launch import run_trainer
 
 
 def _envelope(t: np.ndarray, start: float, end: float, ramp: float) -> np.ndarray:
@@ -59,9 +58,9 @@ def showcase_clip(model: FaceModel, seconds: float = 5.0, fps: float = 25.0) -> 
 
 def stage_face_model(out: Path) -> list[Path]:
     """Contact sheet of open-head-v1 and an MP4 of a short clip on it."""
-    from .gltf import clip_to_glb
-    from .showcase import contact_sheet
-    from .video import render_clip, write_frames
+    from modeling_tdmm.gltf import clip_to_glb
+    from modeling_tdmm.showcase import contact_sheet
+    from modeling_tdmm.video import render_clip, write_frames
 
     folder = out / "face_model"
     model = FaceModel.load("open-head-v1")
@@ -86,7 +85,7 @@ def stage_corpus(out: Path, num_clips: int = 2000) -> list[Path]:
     from open3dfacevid.corpus import build_corpus
     from open3dfacevid.features import row_to_clip
 
-    from .video import render_clip, write_frames
+    from modeling_tdmm.video import render_clip, write_frames
 
     folder = out / "corpus"
     stats = build_corpus(folder, "procedural", num_clips=num_clips, seed=0, num_shards=2)
@@ -110,35 +109,6 @@ def stage_corpus(out: Path, num_clips: int = 2000) -> list[Path]:
     return outputs
 
 
-def run_trainer(script: str, config: str, output_dir: Path, *overrides: str, processes: int = 1,
-                batch_size: int | None = None) -> None:
-    """Run ``trainers/<script>`` from this checkout, resuming from its last checkpoint if any.
-
-    ``processes`` > 1 launches data-parallel ranks with ``accelerate launch`` (on CPU when there
-    is no GPU), as many as there are CPU cores at most; ``batch_size`` is then the global batch,
-    split between them.
-    """
-    import os
-
-    root = Path(__file__).resolve().parents[1]
-    path = root / "trainers" / script
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: the demo trains with the scripts in a tdmm-lm checkout (trainers/)")
-    processes = max(1, min(processes, os.cpu_count() or 1))
-    launcher = [sys.executable]
-    if processes > 1:
-        launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
-                    "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
-    command = [*launcher, str(path), "--config", str(root / "trainers" / "configs" / config),
-               "--output_dir", str(output_dir), *overrides]
-    if batch_size is not None:
-        command += ["--per_device_train_batch_size", str(max(1, batch_size // processes))]
-    if any(output_dir.glob("checkpoint-*")):
-        command += ["--resume_from_checkpoint", "true"]
-        print(f"  resuming from the last checkpoint in {output_dir}")
-    subprocess.run(command, check=True)
-
-
 def stage_tokenizer(out: Path) -> list[Path]:
     """Train the small geometry tokenizer on the demo corpus; render original vs reconstruction."""
     import datasets
@@ -146,9 +116,9 @@ def stage_tokenizer(out: Path) -> list[Path]:
 
     from open3dfacevid.features import row_to_clip
 
-    from .modeling_geometry_tokenizer import GeometryTokenizer
-    from .processing_face_tokens import FaceTokenProcessor
-    from .video import render_clip, write_frames
+    from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+    from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+    from modeling_tdmm.video import render_clip, write_frames
 
     folder = out / "tokenizer"
     run_trainer("train_tokenizer.py", "tokenizer.yaml", folder, "--dataset_name", str(out / "corpus"))
@@ -177,7 +147,7 @@ def stage_m2l(out: Path, shown: int = 4) -> list[Path]:
 
     from open3dfacevid.features import row_to_clip
 
-    from .motion2language import Motion2Language
+    from modeling_tdmm.motion2language import Motion2Language
 
     folder = out / "m2l"
     run_trainer("sft_m2l.py", "m2l.yaml", folder, "--dataset_name", str(out / "corpus"),
@@ -207,8 +177,8 @@ DEMO_PROMPTS = (  # the first two differ in one word
 
 def stage_l2m(out: Path, seconds: float = 5.0) -> list[Path]:
     """Train the default Language2Motion; render clips generated for a few prompts, incl. a one-word swap."""
-    from .language2motion import Language2Motion
-    from .video import render_clip, write_frames
+    from modeling_tdmm.language2motion import Language2Motion
+    from modeling_tdmm.video import render_clip, write_frames
 
     folder = out / "l2m"
     run_trainer("train_l2m.py", "l2m.yaml", folder, "--dataset_name", str(out / "corpus"),
@@ -218,7 +188,7 @@ def stage_l2m(out: Path, seconds: float = 5.0) -> list[Path]:
     face = FaceModel.load(clips[0].face_model)
     m2l_answers = [""] * len(clips)
     if (out / "m2l" / "config.json").exists():
-        from .motion2language import Motion2Language
+        from modeling_tdmm.motion2language import Motion2Language
 
         m2l_answers = Motion2Language.from_pretrained(out / "m2l").describe(clips, question="What emotion does the person show?")
     outputs, renders = [folder / "config.json", folder / "model.safetensors"], {}

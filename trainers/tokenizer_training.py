@@ -6,8 +6,8 @@ from typing import Any, Iterable
 
 import torch
 
-from .clip import MOTION_FIELDS
-from .training_utils import RunningMetricsTrainer
+from modeling_tdmm.motion_fields import MOTION_FIELDS
+from tdmm_train.training_utils import RunningMetricsTrainer
 
 MOTION_KEYS = tuple(MOTION_FIELDS)  # expression, jaw_pose, eyelids, head_pose
 

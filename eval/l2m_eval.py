@@ -12,8 +12,16 @@ import numpy as np
 import torch
 from scipy import linalg
 
-from .clip import MOTION_FIELDS
-from .l2m_training import TextMotionCollator, token_accuracy
+from modeling_tdmm.motion_data import TextMotionCollator
+from modeling_tdmm.motion_fields import MOTION_FIELDS
+
+
+def token_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Share of next-token predictions ``logits [B, T, V]`` that match ``labels [B, T]`` (shifted, -100 ignored)."""
+    target = labels[:, 1:]
+    valid = target != -100
+    hits = (logits[:, :-1].argmax(-1) == target) & valid
+    return hits.sum() / valid.sum().clamp_min(1)
 
 
 def motion_vector(clip: Any) -> np.ndarray:

@@ -1,13 +1,62 @@
 """Small helpers shared by the training scripts in ``trainers/``."""
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import os
+import re
 import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import Trainer
+
+RESUME_LAST = ("true", "last", "yes", "1")
+RESUME_NEVER = ("", "false", "no", "0", "none")
+
+
+def config_arguments(config_class: type, names: tuple[str, ...], class_name: str) -> type:
+    """A dataclass of command-line arguments ``names`` whose defaults, types and help come from
+    ``config_class.__init__`` and its docstring, so a script never restates a model's defaults."""
+    parameters = inspect.signature(config_class.__init__).parameters
+    doc = inspect.getdoc(config_class) or ""
+    fields = []
+    for name in names:
+        parameter = parameters[name]
+        match = re.search(rf"^( *)(?:\w+, )*{name}(?:, \w+)*: (.+(?:\n\1 +.+)*)", doc, re.M)
+        help_text = " ".join(match.group(2).split()) if match else f"see {config_class.__name__}"
+        fields.append((name, parameter.annotation, dataclasses.field(default=parameter.default, metadata={"help": help_text})))
+    return dataclasses.make_dataclass(class_name, fields)
+
+
+def last_checkpoint(output_dir: str | os.PathLike) -> str | None:
+    """The newest complete ``checkpoint-N`` folder in ``output_dir`` (one with a trainer state), or None.
+
+    A run killed while saving can leave a checkpoint folder without ``trainer_state.json``: it is
+    skipped, so resuming falls back to the checkpoint before it.
+    """
+    folder = Path(output_dir)
+    steps = [(int(p.name.split("-")[1]), p) for p in folder.glob("checkpoint-*") if p.name.split("-")[1].isdigit()] if folder.is_dir() else []
+    complete = [p for _, p in sorted(steps) if (p / "trainer_state.json").is_file()]
+    return str(complete[-1]) if complete else None
+
+
+def checkpoint_to_resume(resume_from_checkpoint: str | None, output_dir: str | os.PathLike) -> str | None:
+    """What ``--resume_from_checkpoint`` asks for: ``true``/``last`` -> the last complete checkpoint
+    in ``output_dir`` (or a fresh start when there is none), a path -> that checkpoint, unset -> None."""
+    value = str(resume_from_checkpoint or "").strip()
+    if value.lower() in RESUME_NEVER:
+        return None
+    if value.lower() in RESUME_LAST:
+        found = last_checkpoint(output_dir)
+        print(f"resuming from {found}" if found else f"no checkpoint in {output_dir} yet: starting from scratch", flush=True)
+        return found
+    if not (Path(value) / "trainer_state.json").is_file():
+        raise FileNotFoundError(f"--resume_from_checkpoint {value}: not a checkpoint folder (no trainer_state.json); "
+                                "pass a checkpoint-N folder, or 'last' for the newest one in --output_dir")
+    return value
 
 
 def cpu_flag_without_gpu(argv: list[str] | None = None) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .attributes import emotion_family, extract_head_motion, extract_intensity
+from open3dfacevid.attributes import emotion_family, extract_head_motion, extract_intensity
 
 SCORED = ("emotion", "head_motion", "intensity")
 

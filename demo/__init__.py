@@ -1,0 +1,1 @@
+"""The offline CPU demo (``make demo`` / ``tdmm-demo``): the top layer, it runs every other part."""

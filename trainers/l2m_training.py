@@ -1,0 +1,23 @@
+"""Shared pieces of ``trainers/train_l2m.py``: the texts a clip is conditioned on and a Trainer that logs
+teacher-forced token accuracy."""
+from __future__ import annotations
+
+from typing import Any
+
+from tdmm_eval.l2m_eval import token_accuracy
+from tdmm_train.training_utils import RunningMetricsTrainer
+
+
+def clip_texts(row: dict[str, Any]) -> list[str]:
+    """Texts a clip can be conditioned on: its generation prompt and its captions (paraphrases)."""
+    texts = [str(row["prompt"])] if row.get("prompt") else []
+    return texts + [str(c) for c in row.get("captions", []) if str(c).strip()]
+
+
+class Language2MotionTrainer(RunningMetricsTrainer):
+    """Logs teacher-forced token accuracy (``token_accuracy`` / ``eval_token_accuracy``)."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        outputs = model(**inputs)
+        self.record(model, "token_accuracy", token_accuracy(outputs.logits.detach(), inputs["labels"]))
+        return (outputs.loss, outputs) if return_outputs else outputs.loss
