@@ -74,6 +74,12 @@ def row_to_clip(row: dict[str, Any], origin: str = "dataset row") -> FaceClip:
                               origin=f"{origin} {row.get('clip_id', '')}".strip())
 
 
+def clip_texts(row: dict[str, Any]) -> list[str]:
+    """Texts a clip can be conditioned on: its generation prompt and its captions (paraphrases)."""
+    texts = [str(row["prompt"])] if row.get("prompt") else []
+    return texts + [str(c) for c in row.get("captions", []) if str(c).strip()]
+
+
 def split_of(key: str, fractions: tuple[float, float, float] = (0.9, 0.05, 0.05)) -> str:
     """Deterministic split for a clip key: a hash, so splits are disjoint and stable."""
     value = int.from_bytes(hashlib.sha1(key.encode()).digest()[:8], "big") / 2**64

@@ -1,17 +1,8 @@
-"""Shared pieces of ``trainers/train_l2m.py``: the texts a clip is conditioned on and a Trainer that logs
-teacher-forced token accuracy."""
+"""Shared pieces of ``trainers/train_l2m.py``: a Trainer that logs teacher-forced token accuracy."""
 from __future__ import annotations
-
-from typing import Any
 
 from tdmm_eval.l2m_eval import token_accuracy
 from tdmm_train.training_utils import RunningMetricsTrainer
-
-
-def clip_texts(row: dict[str, Any]) -> list[str]:
-    """Texts a clip can be conditioned on: its generation prompt and its captions (paraphrases)."""
-    texts = [str(row["prompt"])] if row.get("prompt") else []
-    return texts + [str(c) for c in row.get("captions", []) if str(c).strip()]
 
 
 class Language2MotionTrainer(RunningMetricsTrainer):

@@ -23,7 +23,8 @@ from trl import TrlParser
 
 from modeling_tdmm.configuration_language2motion import Language2MotionConfig
 from modeling_tdmm.motion_data import TextMotionCollator
-from tdmm_train.l2m_training import Language2MotionTrainer, clip_texts
+from open3dfacevid.features import clip_texts
+from tdmm_train.l2m_training import Language2MotionTrainer
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.modeling_language2motion import Language2MotionModel, resolve_text_encoder
 from modeling_tdmm.motion_data import encode_rows
