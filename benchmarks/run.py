@@ -306,7 +306,7 @@ def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Pa
                         str(clips), "--conditioning", conditioning, "--save_strategy", "no", "--eval_strategy", "no",
                         processes=2, batch_size=32)
             entry["train_s"] = time.perf_counter() - start
-        l2m = Language2Motion.from_pretrained(folder, tokenizer=tokenizer_dir)
+        l2m = Language2Motion.from_pretrained(folder, geometry_tokenizer=tokenizer_dir)
         entry["token_accuracy"] = teacher_forced_accuracy(l2m.model, l2m.text_tokenizer, test_codes, prompts)
         generated = _generate_like(l2m, prompts, frames, guidance, seed=0)
         entry["param_l2"] = float(np.mean([param_l2(g, row_to_clip(r)) for g, r in zip(generated, test)]))

@@ -1,32 +1,127 @@
-"""The ``tdmm`` command line: convert tracker files, render, export and run the demo."""
+"""The ``tdmm`` command line: convert tracker files, render, export, tokenize, describe, generate
+and run the demo.
+
+Every bad input ends in one line, ``tdmm <command>: error: <what is wrong>``, and exit status 2:
+bad arguments (the ``type=`` functions below say the allowed range) and bad files or folders
+alike; ``TDMM_TRACEBACK=1`` shows the traceback instead. Model folders load with the installed
+classes: a folder's own Python runs only with ``--trust-remote-code``. A clip's metadata may
+name an embedded face model, never a file: files come from ``--face-model``.
+"""
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import pickle
 import sys
+import zipfile
 from pathlib import Path
+from typing import Callable
 
-from .clip import ClipValidationError
-from .language2motion import DEFAULT_GUIDANCE
-from .face_model import FaceModelFormatError
-from .readers import TrackerFormatError
-from .safe_pickle import UnsafePickleError
+from .face_model import EMBEDDED_MODELS
+from .io_utils import require_regular_file
 
-USER_ERRORS = (ClipValidationError, FaceModelFormatError, TrackerFormatError, UnsafePickleError, FileNotFoundError, ValueError, ImportError)
+#: What a user can cause, reported as one line (exit status 2). Our errors (ClipValidationError,
+#: TrackerFormatError, UnsafePickleError, FaceModelFormatError, LimitError, PromptError,
+#: ModelFolderError, ...) are ``ValueError``s; IsADirectoryError, PermissionError... ``OSError``s.
+USER_ERRORS = (OSError, ValueError, LookupError, TypeError, ArithmeticError, RecursionError, MemoryError, RuntimeError,
+               ImportError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError)
+OUTPUT_SUFFIXES = (".npz", ".mp4", ".gif", ".glb")
+MAX_MESSAGE = 500  # characters of an error line
 
 
+# ----------------------------------------------------------------------------- argument types
+def ranged(kind: type, low: float, high: float | None = None, *, above: bool = False) -> Callable[[str], float]:
+    """An argparse ``type=``: a ``kind`` (int or float) in ``[low, high]`` (``(low, high]`` with
+    ``above``; no upper bound without ``high``); NaN and inf are refused, the error states the range."""
+    show = str if kind is int else "{:g}".format
+    allowed = f"{'(' if above else '['}{show(low)}, {show(high) + ']' if high is not None else 'inf)'}"
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} in {allowed}, got {text!r}") from None
+        finite = kind is int or math.isfinite(value)
+        if not (finite and (value > low if above else value >= low) and (high is None or value <= high)):
+            raise argparse.ArgumentTypeError(f"must be in {allowed}, got {text}")
+        return value
+
+    return parse
+
+
+def face_model_arg(text: str) -> str:
+    """An argparse ``type=``: an embedded face model name or an existing FLAME .pkl / .npz file."""
+    if text in EMBEDDED_MODELS:
+        return text
+    try:
+        return require_regular_file(text, f"face model file (FLAME .pkl / .npz) or one of {sorted(EMBEDDED_MODELS)}")
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def output_file(text: str) -> Path:
+    """An argparse ``type=``: a file name to write, neither a folder nor under a file."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; expected an output file name")
+    parent = next((p for p in path.parents if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: {parent} is a file, not a folder")
+    return path
+
+
+# ----------------------------------------------------------------------------- helpers
 def _face_model_for(clip, requested: str | None):
+    """The face model to show ``clip`` on: ``--face-model`` (a name or a file the user gave), else
+    the embedded model the clip's metadata names. Metadata never selects a file."""
     from .face_model import FaceModel
 
     if requested:
         return FaceModel.load(requested)
+    if clip.face_model in EMBEDDED_MODELS:
+        return FaceModel.load(clip.face_model)
     if clip.face_model.startswith("flame"):
         raise ValueError(
-            f"{clip.origin}: this clip is for {clip.face_model}; pass --face-model /path/to/FLAME.pkl "
+            f"{clip.origin}: this clip is for {clip.face_model[:40]}; pass --face-model /path/to/FLAME.pkl "
             "(FLAME is licensed and not shipped), or --face-model open-head-v1 to preview it on the embedded head"
         )
-    return FaceModel.load(clip.face_model)
+    raise ValueError(f"{clip.origin}: the clip's face_model {clip.face_model[:60]!r} is not an embedded model "
+                     f"{sorted(EMBEDDED_MODELS)}; pass its file with --face-model PATH")
 
 
+def _check_output(output: Path, fps: float | None = None) -> None:
+    """Refuse an output type (and, given ``fps``, a frame rate a video cannot play) before any work."""
+    suffix = output.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise ValueError(f"{output}: unknown output type '{suffix}'; use {', '.join(OUTPUT_SUFFIXES)}")
+    if fps is not None and suffix in (".mp4", ".gif"):
+        from .video import check_video_output
+
+        check_video_output(output, fps)
+
+
+def write_clip(clip, output: Path, face_model: str | None = None) -> None:
+    """Save ``clip`` by the output's extension: .npz (the clip), .mp4/.gif (a render), .glb (animated glTF).
+
+    ``face_model`` (a name or a file) renders it; otherwise only the embedded model the clip names.
+    """
+    _check_output(output, clip.fps)
+    suffix = output.suffix.lower()
+    if suffix == ".npz":
+        clip.save(output)
+    elif suffix in (".mp4", ".gif"):
+        from .video import render_clip, write_frames
+
+        frames = render_clip(clip, _face_model_for(clip, face_model), size=256, side_view=True, caption=clip.prompt)
+        write_frames(frames, output, clip.fps)
+    else:
+        from .gltf import clip_to_glb
+
+        clip_to_glb(clip, _face_model_for(clip, face_model), output)
+
+
+# ----------------------------------------------------------------------------- commands
 def cmd_convert(args: argparse.Namespace) -> None:
     from .readers import read_tracker_file
 
@@ -39,9 +134,10 @@ def cmd_convert(args: argparse.Namespace) -> None:
 
 def cmd_render(args: argparse.Namespace) -> None:
     from .readers import read_tracker_file
-    from .video import render_clip, write_frames
+    from .video import check_video_output, render_clip, write_frames
 
     clip = read_tracker_file(args.input)
+    check_video_output(args.output, clip.fps)
     model = _face_model_for(clip, args.face_model)
     caption = args.caption if args.caption is not None else (clip.prompt if args.show_prompt else None)
     frames = render_clip(clip, model, size=args.size, side_view=args.side_view, caption=caption,
@@ -54,57 +150,34 @@ def cmd_export(args: argparse.Namespace) -> None:
     from .gltf import clip_to_glb
     from .readers import read_tracker_file
 
-    clip = read_tracker_file(args.input)
-    if not str(args.output).endswith(".glb"):
+    if args.output.suffix.lower() != ".glb":
         raise ValueError(f"{args.output}: export writes glTF binary; use a .glb file name")
+    clip = read_tracker_file(args.input)
     clip_to_glb(clip, _face_model_for(clip, args.face_model), args.output)
     print(f"{args.output}: {clip.num_frames} keyframes at {clip.fps:g} fps")
 
 
 def cmd_tokenize(args: argparse.Namespace) -> None:
-    from .processing_face_tokens import PROCESSOR_FILE, FaceTokenProcessor
+    from .processing_face_tokens import FaceTokenProcessor, load_geometry_tokenizer
     from .readers import read_tracker_file
 
-    folder = Path(args.tokenizer)
-    if (folder / PROCESSOR_FILE).exists():
-        processor = FaceTokenProcessor.from_pretrained(folder)
-    else:
-        from .modeling_geometry_tokenizer import GeometryTokenizer
-
-        processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(folder).eval(), str(folder))
-    for path in args.inputs:
-        clip = read_tracker_file(path)
+    clips = [read_tracker_file(path) for path in args.inputs]
+    geometry = load_geometry_tokenizer(args.geometry_tokenizer, args.trust_remote_code)
+    processor = FaceTokenProcessor.for_tokenizer(geometry, args.geometry_tokenizer)
+    for path, clip in zip(args.inputs, clips):
         text = processor.clip_to_text(clip)
         print(f"{path}\t{text}" if len(args.inputs) > 1 else text)
-
-
-def write_clip(clip, output: Path, face_model: str | None = None) -> None:
-    """Save ``clip`` by the output's extension: .npz (the clip), .mp4/.gif (a render), .glb (animated glTF)."""
-    suffix = output.suffix.lower()
-    if suffix == ".npz":
-        clip.save(output)
-    elif suffix in (".mp4", ".gif"):
-        from .video import render_clip, write_frames
-
-        frames = render_clip(clip, _face_model_for(clip, face_model), size=256, side_view=True, caption=clip.prompt)
-        write_frames(frames, output, clip.fps)
-    elif suffix == ".glb":
-        from .gltf import clip_to_glb
-
-        clip_to_glb(clip, _face_model_for(clip, face_model), output)
-    else:
-        raise ValueError(f"{output}: unknown output type '{suffix}'; use .npz, .mp4, .gif or .glb")
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
     from .language2motion import Language2Motion
 
-    output = Path(args.output)
-    if output.suffix.lower() not in (".npz", ".mp4", ".gif", ".glb"):
-        raise ValueError(f"{output}: unknown output type '{output.suffix}'; use .npz, .mp4, .gif or .glb")
-    l2m = Language2Motion.from_pretrained(args.model, tokenizer=args.tokenizer)
+    _check_output(args.output)
+    l2m = Language2Motion.from_pretrained(args.model, geometry_tokenizer=args.geometry_tokenizer,
+                                          trust_remote_code=args.trust_remote_code)
     clips = l2m.generate(args.prompts, seconds=args.seconds, guidance_scale=args.guidance, seed=args.seed,
                          temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, do_sample=not args.greedy)
+    output = args.output
     for index, clip in enumerate(clips):
         path = output if len(clips) == 1 else output.with_name(f"{output.stem}_{index:02d}{output.suffix}")
         write_clip(clip, path, args.face_model)
@@ -117,8 +190,8 @@ def cmd_describe(args: argparse.Namespace) -> None:
     from .motion2language import Motion2Language
     from .readers import read_tracker_file
 
-    m2l = Motion2Language.from_pretrained(args.model)
     clips = [read_tracker_file(path) for path in args.inputs]
+    m2l = Motion2Language.from_pretrained(args.model, trust_remote_code=args.trust_remote_code)
     answers = m2l.describe(clips, question=args.question, max_new_tokens=args.max_new_tokens, windows=args.windows)
     for path, text in zip(args.inputs, answers):
         print(json.dumps({"file": path, "answer": text}) if args.json else text)
@@ -130,63 +203,91 @@ def cmd_demo(args: argparse.Namespace) -> None:
     run_demo(Path(args.out), force=args.force)
 
 
+# ----------------------------------------------------------------------------- parser
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line, ``tdmm <command>: error: ...``, and exit status 2."""
+
+    def error(self, message: str, prog: str | None = None):
+        prog = prog or self.prog
+        self.exit(2, f"{prog}: error: {message} (see {prog} --help)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse, but an unrecognised argument is reported by the command it was given to."""
+        known, extra = self.parse_known_args(args, namespace)
+        if extra:
+            self.error(f"unrecognized arguments: {' '.join(extra)}", f"{self.prog} {known.command}")
+        return known
+
+
+def _trust_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="let model folders run their own Python (auto_map), as transformers' trust_remote_code; "
+                        "by default the installed classes load them")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tdmm", description="Language <-> 3D facial motion (TDMM-LM).")
+    parser = OneLineParser(prog="tdmm", description="Language <-> 3D facial motion (TDMM-LM).")
     sub = parser.add_subparsers(dest="command", required=True)
+    positive = ranged(float, 0, above=True)
 
     p = sub.add_parser("convert", help="tracker output (SMIRK pickle, DECA/EMOCA/SPECTRE npz, clip.npz) -> clip.npz")
     p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--fps", type=float, default=None, help="frame rate of the tracked video (default 25)")
+    p.add_argument("-o", "--output", required=True, type=output_file)
+    p.add_argument("--fps", type=positive, default=None, help="frame rate of the tracked video (default 25)")
     p.add_argument("--source", default=None, help="tracker name to record for DECA-family files (deca, emoca, spectre)")
     p.add_argument("--prompt", default=None, help="text to store as the clip's prompt")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("render", help="render a clip or tracker file to .mp4, .gif or a .png sheet")
     p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--face-model", default=None, help="open-head-v1 (default for procedural clips) or a FLAME .pkl/.npz path")
-    p.add_argument("--size", type=int, default=256)
+    p.add_argument("-o", "--output", required=True, type=output_file)
+    p.add_argument("--face-model", type=face_model_arg, default=None,
+                   help="open-head-v1 (default for procedural clips) or a FLAME .pkl/.npz path")
+    p.add_argument("--size", type=ranged(int, 8, 4096), default=256, help="height of a view in pixels")
     p.add_argument("--side-view", action="store_true", help="add a profile view beside the frontal one")
     p.add_argument("--caption", default=None, help="text drawn on every frame")
     p.add_argument("--show-prompt", action="store_true", help="draw the clip's prompt on every frame")
-    p.add_argument("--supersample", type=int, default=1, help="anti-aliasing factor (slower)")
+    p.add_argument("--supersample", type=ranged(int, 1, 8), default=1, help="anti-aliasing factor (slower)")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("export", help="export a clip as an animated glTF binary (.glb)")
     p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--face-model", default=None)
+    p.add_argument("-o", "--output", required=True, type=output_file)
+    p.add_argument("--face-model", type=face_model_arg, default=None)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("tokenize", help="print the face-token string of clips or tracker files")
     p.add_argument("inputs", nargs="+")
-    p.add_argument("--tokenizer", required=True, help="a trained geometry tokenizer folder")
+    p.add_argument("--geometry-tokenizer", required=True, help="a trained geometry tokenizer folder")
+    _trust_flag(p)
     p.set_defaults(func=cmd_tokenize)
 
     p = sub.add_parser("describe", help="describe clips (or answer a question about them) with a Motion2Language model")
     p.add_argument("inputs", nargs="+", help="clip.npz or tracker files")
     p.add_argument("--model", required=True, help="a Motion2Language folder (trainers/sft_m2l.py output)")
     p.add_argument("--question", default=None)
-    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.add_argument("--max-new-tokens", type=ranged(int, 1), default=96)
     p.add_argument("--no-windows", dest="windows", action="store_false",
                    help="refuse clips longer than the model's context instead of describing them window by window")
     p.add_argument("--json", action="store_true", help="one JSON object per clip")
+    _trust_flag(p)
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("generate", help="generate face motion from text with a Language2Motion model")
     p.add_argument("prompts", nargs="+", help="one or more prompts (several: outputs get _00, _01, ... suffixes)")
     p.add_argument("--model", required=True, help="a Language2Motion folder (trainers/train_l2m.py output)")
-    p.add_argument("--tokenizer", default=None, help="geometry tokenizer folder (default: the one recorded in the model)")
-    p.add_argument("--seconds", type=float, default=None, help="duration (default: until the model ends the motion)")
-    p.add_argument("-o", "--output", required=True, help="out.npz, out.mp4, out.gif or out.glb")
-    p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE, help="classifier-free guidance scale (1 = none)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-k", type=int, default=0)
-    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--geometry-tokenizer", default=None, help="geometry tokenizer folder (default: the one recorded with the model)")
+    p.add_argument("--seconds", type=positive, default=None, help="duration (default: until the model ends the motion)")
+    p.add_argument("-o", "--output", required=True, type=output_file, help="out.npz, out.mp4, out.gif or out.glb")
+    p.add_argument("--guidance", type=ranged(float, 0), default=None,
+                   help="classifier-free guidance scale (1 = none; default: the model's generation_config, 3)")
+    p.add_argument("--seed", type=ranged(int, 0, 2**63 - 1), default=0)
+    p.add_argument("--temperature", type=positive, default=1.0)
+    p.add_argument("--top-k", type=ranged(int, 0), default=0, help="keep the k most likely tokens (0 = all)")
+    p.add_argument("--top-p", type=ranged(float, 0, 1, above=True), default=1.0)
     p.add_argument("--greedy", action="store_true", help="pick the most likely token each step (no sampling)")
-    p.add_argument("--face-model", default=None, help="face model for .mp4/.glb output (default: the clip's)")
+    p.add_argument("--face-model", type=face_model_arg, default=None, help="face model for .mp4/.glb output (default: the clip's)")
+    _trust_flag(p)
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("demo", help="run the offline CPU demo, writing under --out")
@@ -196,12 +297,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(exc: BaseException) -> str:
+    """The exception's message on one line (at most ``MAX_MESSAGE`` characters)."""
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    text = " ".join(str(message).split()) or type(exc).__name__
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 3] + "..."
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run a command: 0 on success, 2 with one line on stderr for a user error (``TDMM_TRACEBACK=1``: raise)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help (0), or a usage error already printed as one line (2)
+        return stop.code if isinstance(stop.code, int) else 0
     try:
         args.func(args)
     except USER_ERRORS as exc:
-        print(f"tdmm {args.command}: error: {exc}", file=sys.stderr)
+        if os.environ.get("TDMM_TRACEBACK") == "1":
+            raise
+        print(f"tdmm {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     return 0
 

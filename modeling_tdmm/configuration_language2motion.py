@@ -33,8 +33,9 @@ class Language2MotionConfig(PretrainedConfig):
             condition, so that classifier-free guidance works at generation.
         fps, downsample: frame rate of the clips and frames per face token (from the geometry
             tokenizer), used to turn a duration in seconds into tokens.
-        geometry_tokenizer: path or id of the geometry tokenizer the model was trained with
-            (so ``--tokenizer`` can be left out when decoding to motion).
+
+    The geometry tokenizer that decodes the face tokens is recorded beside the weights in
+    ``face_token_processor.json`` (see ``FaceTokenProcessor``), as for Motion2Language.
     """
 
     model_type = "tdmm_language2motion"
@@ -56,7 +57,6 @@ class Language2MotionConfig(PretrainedConfig):
         condition_dropout: float = 0.1,
         fps: float = 25.0,
         downsample: int = 1,
-        geometry_tokenizer: str | None = None,
         **kwargs,
     ) -> None:
         if conditioning not in CONDITIONINGS:
@@ -80,7 +80,6 @@ class Language2MotionConfig(PretrainedConfig):
         self.condition_dropout = condition_dropout
         self.fps = fps
         self.downsample = downsample
-        self.geometry_tokenizer = geometry_tokenizer
         kwargs.setdefault("bos_token_id", codebook_size)
         kwargs.setdefault("eos_token_id", codebook_size + 1)
         kwargs.setdefault("pad_token_id", codebook_size + 2)

@@ -19,6 +19,7 @@ from .clip import FaceClip
 from .face_model import JOINT_NAMES, NUM_JOINTS, FaceModel
 from .io_utils import atomic_path
 from .render import vertex_normals
+from .video import check_fps
 
 _FLOAT, _USHORT, _UINT = 5126, 5123, 5125
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
@@ -59,7 +60,12 @@ def _target_names(model: FaceModel, count: int) -> list[str]:
 
 
 def clip_to_glb(clip: FaceClip, model: FaceModel, path: str | os.PathLike) -> None:
-    """Write ``clip`` animated on ``model`` to ``path`` (``.glb``), atomically."""
+    """Write ``clip`` animated on ``model`` to ``path`` (``.glb``), atomically.
+
+    Keyframes are at ``t / fps`` seconds; a frame rate outside what :func:`check_fps` allows is
+    refused first (it would give zero or infinite keyframe times).
+    """
+    check_fps(clip.fps, f"{path}: clip {clip.clip_id or clip.origin}")
     num_expr = min(clip.expression.shape[1], model.num_expression)
     with torch.no_grad():
         rest, joints = (t.numpy() for t in model.rest(model.identity_for(clip)))

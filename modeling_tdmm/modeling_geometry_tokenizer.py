@@ -1,8 +1,9 @@
 """Geometry tokenizer: a VQ-VAE that turns facial motion into one discrete face token per frame
 (or per 2 / 4 frames), trained with a vertex loss through the face model.
 
-Self-contained remote code: relative imports only, so ``save_pretrained`` folders load with
-``AutoModel.from_pretrained(folder, trust_remote_code=True)`` without this package.
+Self-contained remote code: relative imports only, so ``save_pretrained`` folders (which hold
+the :data:`REMOTE_CODE_FILES`) load with ``AutoModel.from_pretrained(folder, trust_remote_code=True)``
+without this package.
 
 Shapes: motion inputs are ``[B, T, D]`` (expression D=50, jaw/head axis-angle D=3 in radians,
 eyelids D=2); codes are ``LongTensor [B, T / downsample]`` with -1 at padded positions.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,10 @@ from .motion_fields import MOTION_FIELDS
 from .rotations import axis_angle_to_6d, sixd_to_axis_angle
 
 MOTION_KEYS = tuple(MOTION_FIELDS)
+#: The Python files a saved tokenizer folder holds: this module and everything it imports,
+#: including the face model it evaluates lazily for the mesh loss and vertices.
+REMOTE_CODE_FILES = ("configuration_geometry_tokenizer.py", "modeling_geometry_tokenizer.py", "motion_fields.py",
+                     "rotations.py", "face_model.py", "lbs.py", "safe_pickle.py", "io_utils.py", "limits.py")
 
 
 # ----------------------------------------------------------------------------- network
@@ -373,8 +379,11 @@ class GeometryTokenizer(PreTrainedModel):
         return verts.view(batch, frames, -1, 3)
 
     def save_pretrained(self, save_directory, *args, **kwargs):
-        """Save weights and config; open-head-v1 (licence-free) is saved beside them, FLAME never."""
+        """Save weights, config and the :data:`REMOTE_CODE_FILES`; open-head-v1 (licence-free) is
+        saved beside them, FLAME never."""
         super().save_pretrained(save_directory, *args, **kwargs)
+        for name in REMOTE_CODE_FILES:
+            shutil.copyfile(Path(__file__).with_name(name), Path(save_directory) / name)
         # transformers mistakes any class named "*Tokenizer*" for a text tokenizer and writes
         # auto_map entries as [slow, fast] pairs; models need plain "module.Class" strings.
         config_file = Path(save_directory) / "config.json"

@@ -11,12 +11,20 @@ Classifier-free guidance: in training a prompt is replaced by a learned null con
 probability ``condition_dropout``; ``generate(guidance_scale=s)`` mixes conditional and
 unconditional logits as ``u + s * (c - u)``.
 
-Self-contained remote code: imports only torch, transformers and its configuration.
+Generation defaults live in the model's ``generation_config`` (saved with it), so a plain
+``AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True).generate(...)`` uses
+the guidance scale the model was trained for.
+
+Self-contained remote code: imports only torch, transformers and its configuration
+(:data:`REMOTE_CODE_FILES`).
 """
 from __future__ import annotations
 
 import math
+import numbers
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +36,39 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 from .configuration_language2motion import Language2MotionConfig
 
 PACKAGED_TEXT_ENCODER = "all-MiniLM-L6-v2"
+#: Classifier-free guidance scale stored in a new model's ``generation_config`` (when it is trained
+#: with condition dropout); BENCHMARKS.md compares 1, 2, 3.5 and 5.
+DEFAULT_GUIDANCE = 3.0
+#: The Python files a saved model folder holds, so that it loads without this package.
+REMOTE_CODE_FILES = ("configuration_language2motion.py", "modeling_language2motion.py")
+SEED_RANGE = (0, 2**63 - 1)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_generation_options(temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, guidance_scale: float | None = None,
+                             seed: int | None = None, max_new_tokens: int | None = None) -> None:
+    """Raise a one-line ``ValueError`` for a sampling option outside its range (NaN and inf included)."""
+    checks = (
+        (_is_number(temperature) and temperature > 0, f"temperature must be a positive number, got {temperature!r}"),
+        (_is_integer(top_k) and top_k >= 0, f"top_k must be an integer >= 0 (0 = off), got {top_k!r}"),
+        (_is_number(top_p) and 0 < top_p <= 1, f"top_p must be in (0, 1], got {top_p!r}"),
+        (guidance_scale is None or (_is_number(guidance_scale) and guidance_scale >= 0),
+         f"guidance_scale must be a number >= 0 (1 = no guidance), got {guidance_scale!r}"),
+        (seed is None or (_is_integer(seed) and SEED_RANGE[0] <= seed <= SEED_RANGE[1]),
+         f"seed must be an integer in [0, 2**63 - 1], got {seed!r}"),
+        (max_new_tokens is None or (_is_integer(max_new_tokens) and max_new_tokens >= 1),
+         f"max_new_tokens must be an integer >= 1, got {max_new_tokens!r}"),
+    )
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(message)
 
 
 def resolve_text_encoder(name: str) -> str:
@@ -113,6 +154,8 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         self.lm_head = nn.Linear(width, config.vocab_size, bias=False)
         self.post_init()
         self.text_encoder.requires_grad_(not config.freeze_text_encoder)
+        # without condition dropout the null condition is untrained, and guidance would only add noise
+        self.generation_config.guidance_scale = DEFAULT_GUIDANCE if config.condition_dropout > 0 else 1.0
 
     @classmethod
     def from_text_encoder(cls, config: Language2MotionConfig) -> "Language2MotionModel":
@@ -247,18 +290,23 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         return allowed | (~allowed.any(-1, keepdim=True) & (key_pos == 0)[None, None, None, :])
 
     # ------------------------------------------------------------------ generation
-    def tokens_for(self, seconds: float | None = None, num_frames: int | None = None) -> int | None:
-        """Face tokens for a duration in seconds or frames (None when neither is given)."""
+    def frames_for(self, seconds: float | None = None, num_frames: int | None = None) -> int | None:
+        """A duration in seconds or frames -> frames at ``config.fps`` (None when neither is given)."""
         if seconds is not None and num_frames is not None:
             raise ValueError("give a duration in seconds or in frames, not both")
         if seconds is not None:
-            if seconds <= 0:
-                raise ValueError(f"duration must be positive, got {seconds} s")
-            num_frames = round(seconds * self.config.fps)
+            if not (_is_number(seconds) and seconds > 0 and math.isfinite(seconds * self.config.fps)):
+                raise ValueError(f"duration must be a positive, finite number of seconds, got {seconds!r}")
+            num_frames = max(1, round(seconds * self.config.fps))
+        if num_frames is not None and not (_is_integer(num_frames) and num_frames > 0):
+            raise ValueError(f"duration must be at least one frame, got {num_frames!r}")
+        return num_frames
+
+    def tokens_for(self, seconds: float | None = None, num_frames: int | None = None) -> int | None:
+        """Face tokens for a duration in seconds or frames (None when neither is given)."""
+        num_frames = self.frames_for(seconds, num_frames)
         if num_frames is None:
             return None
-        if num_frames <= 0:
-            raise ValueError(f"duration must be at least one frame, got {num_frames}")
         tokens = math.ceil(num_frames / self.config.downsample)
         if tokens > self.config.max_motion_tokens - 1:
             longest = (self.config.max_motion_tokens - 1) * self.config.downsample / self.config.fps
@@ -270,7 +318,7 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
     def generate(self, text_input_ids: torch.Tensor, text_attention_mask: torch.Tensor | None = None, *,
                  seconds: float | None = None, num_frames: int | None = None, max_new_tokens: int | None = None,
                  min_new_tokens: int = 1, do_sample: bool = True, temperature: float = 1.0, top_k: int = 0,
-                 top_p: float = 1.0, guidance_scale: float = 1.0, seed: int | None = None,
+                 top_p: float = 1.0, guidance_scale: float | None = None, seed: int | None = None,
                  generator: torch.Generator | None = None, use_cache: bool = True, **unused) -> torch.LongTensor:
         """Face-token ids ``[B, N]`` for tokenised prompts ``[B, L]``; ``-1`` pads rows that ended early.
 
@@ -278,11 +326,16 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         row stops at EOS, after at least ``min_new_tokens`` and at most ``max_new_tokens``
         (default: the model's longest sequence). BOS, PAD and (with a fixed duration) EOS are
         masked out, so every returned id is a valid code in ``[0, codebook_size)``.
-        ``guidance_scale`` > 1 applies classifier-free guidance. ``seed`` (or ``generator``)
-        makes sampling reproducible; ``do_sample=False`` is greedy.
+        ``guidance_scale`` > 1 applies classifier-free guidance (default: ``generation_config``'s,
+        the trained default). ``seed`` (or ``generator``) makes sampling reproducible;
+        ``do_sample=False`` is greedy.
         """
         if unused:
             raise TypeError(f"Language2Motion.generate got unexpected arguments: {sorted(unused)}")
+        check_generation_options(temperature, top_k, top_p, guidance_scale, seed, max_new_tokens)
+        if guidance_scale is None:
+            stored = getattr(self.generation_config, "guidance_scale", None)
+            guidance_scale = 1.0 if stored is None else stored
         config = self.config
         fixed = self.tokens_for(seconds, num_frames)
         steps = fixed or max_new_tokens or config.max_motion_tokens - 1
@@ -343,6 +396,12 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
             next_tokens = torch.where(finished, torch.full_like(chosen, config.pad_token_id), chosen)
             tokens = torch.cat([tokens, next_tokens.repeat(2 if guided else 1).unsqueeze(1)], 1)
         return out
+
+    def save_pretrained(self, save_directory, *args, **kwargs) -> None:
+        """Save weights, config, ``generation_config`` and the :data:`REMOTE_CODE_FILES`."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        for name in REMOTE_CODE_FILES:
+            shutil.copyfile(Path(__file__).with_name(name), Path(save_directory) / name)
 
 
 Language2MotionConfig.register_for_auto_class()

@@ -4,6 +4,9 @@ A saved Motion2Language folder holds a causal LM, its tokenizer with face tokens
 ``face_token_processor.json`` pointing to the geometry tokenizer. Clips whose face tokens do
 not fit the model's context are answered window by window (each answer prefixed with its
 time span) or, with ``windows=False``, refused with a clear error: never silently truncated.
+
+:meth:`Motion2Language.from_pretrained` loads the installed transformers classes; Python from
+the folder runs only with ``trust_remote_code=True``.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import numpy as np
 import torch
 
 from .clip import FaceClip
-from .processing_face_tokens import FaceTokenProcessor
+from .processing_face_tokens import MOTION2LANGUAGE, FaceTokenProcessor, check_model_folder
 
 SYSTEM_PROMPT = (
     "You analyse 3D facial motion. The face tokens encode a face, one token per {frames} at {fps:g} fps. "
@@ -40,11 +43,14 @@ class Motion2Language:
         self.processor = processor
 
     @classmethod
-    def from_pretrained(cls, folder: str | os.PathLike) -> "Motion2Language":
+    def from_pretrained(cls, folder: str | os.PathLike, trust_remote_code: bool = False) -> "Motion2Language":
+        """Load a fine-tuned folder (causal LM, tokenizer with face tokens, ``face_token_processor.json``)."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        return cls(AutoModelForCausalLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder),
-                   FaceTokenProcessor.from_pretrained(folder))
+        check_model_folder(folder, MOTION2LANGUAGE)
+        return cls(AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=trust_remote_code),
+                   AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code),
+                   FaceTokenProcessor.from_pretrained(folder, trust_remote_code=trust_remote_code))
 
     @property
     def context_length(self) -> int:
@@ -69,14 +75,16 @@ class Motion2Language:
             raise ClipTooLongError(
                 f"{origin}: {len(codes)} face tokens ({seconds:.1f} s) do not fit the model's context of "
                 f"{self.context_length} tokens ({room} available for face tokens); describe it in windows "
-                "(windows=True, --windows) or shorten the clip"
+                "(drop --no-windows, or windows=True in Python) or shorten the clip"
             )
         return [(start, codes[start:start + room]) for start in range(0, len(codes), room)]
 
     @torch.no_grad()
     def describe(self, clips: list[FaceClip], question: str | None = None, max_new_tokens: int = 96,
                  windows: bool = True, batch_size: int = 8) -> list[str]:
-        """One answer per clip (``question`` defaults to a free description)."""
+        """One answer per clip (``question`` defaults to a free description); ``max_new_tokens`` >= 1."""
+        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be an integer >= 1, got {max_new_tokens!r}")
         question = question or DEFAULT_QUESTION
         jobs: list[tuple[int, str, str]] = []  # (clip index, time prefix, prompt)
         for index, clip in enumerate(clips):

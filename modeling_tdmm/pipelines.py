@@ -9,7 +9,9 @@
     describe("clip.npz", question="When does the person blink?")
 
 ``text-to-face-motion``: prompt -> ``{"clip": FaceClip, "codes": face-token ids}`` with a
-Language2Motion folder (remote code)::
+Language2Motion folder. transformers loads the model, so it runs the folder's own code and
+needs ``trust_remote_code=True``; the geometry tokenizer recorded beside it loads with the
+installed class, as in :meth:`Language2Motion.from_pretrained`::
 
     generate = pipeline("text-to-face-motion", model="outputs/l2m", trust_remote_code=True)
     generate("a person smiles, then nods twice", seconds=5, guidance_scale=3, seed=0)["clip"].save("smile.npz")
@@ -22,7 +24,7 @@ from transformers import AutoModelForCausalLM, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .clip import FaceClip
-from .language2motion import Language2Motion, geometry_tokenizer_path
+from .language2motion import Language2Motion
 from .motion2language import Motion2Language
 from .processing_face_tokens import FaceTokenProcessor
 from .readers import read_tracker_file
@@ -60,16 +62,12 @@ PIPELINE_REGISTRY.register_pipeline(TASK, pipeline_class=FaceMotionDescriptionPi
 class TextToFaceMotionPipeline(Pipeline):
     """Generate a face-motion clip from a prompt with a Language2Motion model.
 
-    ``geometry_tokenizer=DIR`` overrides the geometry tokenizer recorded in the model's config.
+    ``geometry_tokenizer=DIR`` overrides the geometry tokenizer recorded beside the model.
     """
 
     def __init__(self, *args: Any, geometry_tokenizer: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from .modeling_geometry_tokenizer import GeometryTokenizer
-
-        path = geometry_tokenizer or geometry_tokenizer_path(self.model.name_or_path, self.model.config.geometry_tokenizer)
-        processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(path).eval(), str(path))
-        self.l2m = Language2Motion(self.model, self.tokenizer, processor)
+        self.l2m = Language2Motion.from_model(self.model, self.tokenizer, self.model.name_or_path, geometry_tokenizer)
 
     def _sanitize_parameters(self, **kwargs: Any):
         unknown = set(kwargs) - set(GENERATION_OPTIONS)
@@ -81,11 +79,8 @@ class TextToFaceMotionPipeline(Pipeline):
         return {"prompt": inputs}
 
     def _forward(self, model_inputs: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-        seconds, num_frames = kwargs.pop("seconds", None), kwargs.pop("num_frames", None)
-        if seconds is not None and num_frames is None:
-            num_frames = round(seconds * float(self.model.config.fps))
-        codes = self.l2m.generate_codes([model_inputs["prompt"]], num_frames=num_frames, **kwargs)[0]
-        return {"clip": self.l2m.decode(codes, model_inputs["prompt"], num_frames), "codes": codes}
+        ((clip, codes),) = self.l2m.generate_with_codes([model_inputs["prompt"]], **kwargs)
+        return {"clip": clip, "codes": codes}
 
     def postprocess(self, model_outputs: dict[str, Any]) -> dict[str, Any]:
         return model_outputs

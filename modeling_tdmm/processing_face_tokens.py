@@ -4,7 +4,12 @@
 that turns clips into codes. It adds exactly its tokens (codebook size + 2 markers) to any
 Hugging Face tokenizer, and it is saved and loaded with ``save_pretrained`` /
 ``from_pretrained`` (``face_token_processor.json``; the geometry tokenizer is referenced by a
-path relative to that folder).
+path relative to that folder). Motion2Language and Language2Motion folders both record their
+geometry tokenizer this way.
+
+Model folders are recognised by ``config.json``'s ``model_type`` before anything is loaded, and
+geometry tokenizers load with the installed class: Python from a model folder runs only with
+``trust_remote_code=True``.
 """
 from __future__ import annotations
 
@@ -18,15 +23,78 @@ import numpy as np
 import torch
 
 from .clip import FaceClip
-from .io_utils import atomic_path
+from .io_utils import atomic_path, require_regular_file
 
 PROCESSOR_FILE = "face_token_processor.json"
 START, END = "<|face_start|>", "<|face_end|>"
 _TOKEN = re.compile(r"<\|face_(\d+)\|>")
 
+GEOMETRY_TOKENIZER = "a geometry tokenizer (tdmm tokenize --geometry-tokenizer)"
+LANGUAGE2MOTION = "a Language2Motion model (tdmm generate)"
+MOTION2LANGUAGE = "a Motion2Language model (tdmm describe)"
+MODEL_KINDS = {"tdmm_geometry_tokenizer": GEOMETRY_TOKENIZER, "tdmm_language2motion": LANGUAGE2MOTION}
+
 
 class FaceTokenError(ValueError):
     """Text has no face span, or a face token index outside the codebook."""
+
+
+class FaceModelMismatchError(FaceTokenError):
+    """A clip is for another face model than the geometry tokenizer was trained on."""
+
+
+class ModelFolderError(ValueError):
+    """A model folder is missing, is a file, or holds another kind of model than expected."""
+
+
+def _read_json(path: Path, what: str) -> dict:
+    try:
+        data = json.loads(Path(require_regular_file(path, what)).read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFolderError(f"{path}: not a valid {what} ({exc})") from None
+    if not isinstance(data, dict):
+        raise ModelFolderError(f"{path}: not a valid {what} (expected a JSON object)")
+    return data
+
+
+def model_kind(folder: str | os.PathLike, expected: str = "a model") -> str:
+    """What a saved model folder holds, from ``config.json``'s ``model_type`` (one of the kinds above)."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise ModelFolderError(f"{folder}: {'is a file' if path.exists() else 'not found'}; expected the folder of {expected}")
+    if not (path / "config.json").exists():
+        raise ModelFolderError(f"{folder}: not a saved model folder (no config.json); expected {expected}")
+    model_type = _read_json(path / "config.json", "model config.json").get("model_type")
+    if model_type in MODEL_KINDS:
+        return MODEL_KINDS[model_type]
+    if (path / PROCESSOR_FILE).exists():
+        return MOTION2LANGUAGE
+    return f"a {str(model_type)[:40]!r} model without face tokens (no {PROCESSOR_FILE})"
+
+
+def check_model_folder(folder: str | os.PathLike, expected: str) -> str:
+    """``folder`` as a string if :func:`model_kind` is ``expected``; else a one-line :class:`ModelFolderError`."""
+    kind = model_kind(folder, expected)
+    if kind != expected:
+        raise ModelFolderError(f"{folder} is {kind}; expected {expected}")
+    return os.fspath(folder)
+
+
+def load_geometry_tokenizer(folder: str | os.PathLike, trust_remote_code: bool = False) -> Any:
+    """A geometry tokenizer in eval mode: the installed class, or the folder's own code with ``trust_remote_code``."""
+    check_model_folder(folder, GEOMETRY_TOKENIZER)
+    if trust_remote_code:
+        from transformers import AutoModel
+
+        return AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
+    from .modeling_geometry_tokenizer import GeometryTokenizer
+
+    return GeometryTokenizer.from_pretrained(folder).eval()
+
+
+def face_model_family(name: str) -> str:
+    """``flame2020`` and ``flame2023`` share FLAME's parameter layout and count as one family."""
+    return "flame" if name.startswith("flame") else name
 
 
 class FaceTokenProcessor:
@@ -105,7 +173,14 @@ class FaceTokenProcessor:
         return self.tokenizer
 
     def clip_to_codes(self, clip: FaceClip) -> np.ndarray:
+        """Code ids ``[ceil(T / downsample)]`` of a clip for the tokenizer's face model."""
         model = self._need_tokenizer()
+        trained = model.config.face_model
+        if face_model_family(clip.face_model) != face_model_family(trained):
+            raise FaceModelMismatchError(
+                f"{clip.clip_id or clip.origin}: the clip is {clip.face_model[:60]!r} motion but the geometry tokenizer was "
+                f"trained on {trained!r}, so its face tokens would mean other motion; use a geometry tokenizer (and "
+                f"model) trained on {clip.face_model[:60]!r} clips (retargeting clips to {trained!r} is not available yet)")
         codes = model.encode(**{k: torch.from_numpy(getattr(clip, k))[None] for k in ("expression", "jaw_pose", "eyelids", "head_pose")})
         return codes[0].numpy()
 
@@ -140,16 +215,16 @@ class FaceTokenProcessor:
             tmp.write_text(json.dumps(data, indent=2))
 
     @classmethod
-    def from_pretrained(cls, folder: str | os.PathLike, load_tokenizer: bool = True) -> "FaceTokenProcessor":
-        folder = Path(folder)
-        file = folder / PROCESSOR_FILE
+    def from_pretrained(cls, folder: str | os.PathLike, load_tokenizer: bool = True,
+                        trust_remote_code: bool = False) -> "FaceTokenProcessor":
+        """Read ``face_token_processor.json``; its geometry tokenizer loads as :func:`load_geometry_tokenizer`."""
+        file = Path(folder) / PROCESSOR_FILE
         if not file.exists():
             raise FileNotFoundError(f"{file}: no face token processor here (save one with save_pretrained)")
-        data = json.loads(file.read_text())
-        tokenizer = None
-        path = str((folder / data["tokenizer_path"]).resolve()) if data.get("tokenizer_path") is not None else None
-        if load_tokenizer and path is not None:
-            from .modeling_geometry_tokenizer import GeometryTokenizer
-
-            tokenizer = GeometryTokenizer.from_pretrained(path).eval()
-        return cls(data["codebook_size"], tokenizer, path, data.get("downsample", 1))
+        data = _read_json(file, PROCESSOR_FILE)
+        size, down, recorded = data.get("codebook_size"), data.get("downsample", 1), data.get("tokenizer_path")
+        if not (isinstance(size, int) and size >= 1 and down in (1, 2, 4) and isinstance(recorded, (str, type(None)))):
+            raise FaceTokenError(f"{file}: expected codebook_size >= 1, downsample 1, 2 or 4 and a tokenizer_path string")
+        path = None if recorded is None else str((Path(folder) / recorded).resolve())
+        tokenizer = load_geometry_tokenizer(path, trust_remote_code) if load_tokenizer and path is not None else None
+        return cls(size, tokenizer, path, down)

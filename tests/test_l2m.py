@@ -18,8 +18,9 @@ from modeling_tdmm.motion_data import TextMotionCollator
 from tdmm_eval.l2m_eval import token_accuracy
 from modeling_tdmm.language2motion import Language2Motion, PromptError
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
-from modeling_tdmm.modeling_language2motion import Language2MotionModel, resolve_text_encoder
-from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+from modeling_tdmm.modeling_language2motion import (DEFAULT_GUIDANCE, REMOTE_CODE_FILES, Language2MotionModel,
+                                                    resolve_text_encoder)
+from modeling_tdmm.processing_face_tokens import PROCESSOR_FILE, FaceTokenProcessor
 
 ROOT = Path(__file__).resolve().parents[1]
 K = 16  # codebook size of the tiny models
@@ -47,6 +48,13 @@ def model():
 def geometry(tmp_path_factory):
     folder = tmp_path_factory.mktemp("geometry")
     GeometryTokenizer(GeometryTokenizerConfig(codebook_size=K, code_dim=8, hidden_size=16, num_res_blocks=1)).save_pretrained(folder)
+    return folder
+
+
+def save_l2m(folder, model, text_tokenizer, geometry_folder):
+    """A Language2Motion folder as the trainer leaves it: model, text tokenizer, face_token_processor.json."""
+    processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(geometry_folder).eval(), str(geometry_folder))
+    Language2Motion(model, text_tokenizer, processor).save_pretrained(folder)
     return folder
 
 
@@ -164,7 +172,7 @@ def test_save_and_load_with_automodel(tmp_path, model, text_tokenizer):
     text_tokenizer.save_pretrained(tmp_path)
     config = (tmp_path / "config.json").read_text()
     assert '"AutoModelForCausalLM": "modeling_language2motion.Language2MotionModel"' in config
-    assert (tmp_path / "modeling_language2motion.py").exists() and (tmp_path / "configuration_language2motion.py").exists()
+    assert sorted(p.name for p in tmp_path.glob("*.py")) == sorted(REMOTE_CODE_FILES)
     loaded = AutoModelForCausalLM.from_pretrained(tmp_path, trust_remote_code=True).eval()
     ids, mask = prompts(AutoTokenizer.from_pretrained(tmp_path, trust_remote_code=True), ["a happy face"])
     tokens = torch.tensor([[K, 1, 2]])
@@ -186,7 +194,7 @@ REMOTE = textwrap.dedent("""
     assert type(model).__module__.startswith("transformers_modules"), type(model).__module__
     text = AutoTokenizer.from_pretrained(sys.argv[1], trust_remote_code=True)("a person smiles", return_tensors="pt")
     out = model.generate(text["input_ids"], text["attention_mask"], num_frames=12, do_sample=False)
-    print("CODES", out[0].tolist())
+    print("CODES", out[0].tolist(), "GUIDANCE", model.generation_config.guidance_scale)
 """)
 
 
@@ -194,6 +202,7 @@ def test_fresh_process_offline_load_without_the_package(tmp_path, model, text_to
     saved = tmp_path / "saved"
     model.save_pretrained(saved)
     text_tokenizer.save_pretrained(saved)
+    assert sorted(p.name for p in saved.glob("*.py")) == sorted(REMOTE_CODE_FILES)
     moved = tmp_path / "elsewhere" / "l2m"
     shutil.copytree(saved, moved)
     shutil.rmtree(saved)
@@ -204,8 +213,39 @@ def test_fresh_process_offline_load_without_the_package(tmp_path, model, text_to
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Do you wish to run the custom code" not in result.stdout + result.stderr
     ids, mask = prompts(text_tokenizer, ["a person smiles"])
-    local = model.generate(ids, mask, num_frames=12, do_sample=False)[0].tolist()
-    assert f"CODES {local}" in result.stdout
+    local = model.generate(ids, mask, num_frames=12, guidance_scale=DEFAULT_GUIDANCE, do_sample=False)[0].tolist()
+    assert f"CODES {local} GUIDANCE {DEFAULT_GUIDANCE}" in result.stdout  # plain generate() uses the trained default
+
+
+def test_generation_config_holds_the_default_guidance(tmp_path, model, text_tokenizer):
+    assert model.generation_config.guidance_scale == DEFAULT_GUIDANCE
+    assert tiny_model(condition_dropout=0.0).generation_config.guidance_scale == 1.0  # untrained null condition
+    model.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "generation_config.json").read_text())["guidance_scale"] == DEFAULT_GUIDANCE
+    loaded = Language2MotionModel.from_pretrained(tmp_path).eval()
+    ids, mask = prompts(text_tokenizer, ["a person smiles"])
+    plain = loaded.generate(ids, mask, num_frames=8, do_sample=False)
+    assert torch.equal(plain, loaded.generate(ids, mask, num_frames=8, do_sample=False, guidance_scale=DEFAULT_GUIDANCE))
+    assert not torch.equal(plain, loaded.generate(ids, mask, num_frames=8, do_sample=False, guidance_scale=1.0))
+
+
+@pytest.mark.parametrize("option, message", [
+    ({"temperature": 0.0}, "temperature must be a positive number"), ({"temperature": float("nan")}, "temperature"),
+    ({"top_p": 0.0}, r"top_p must be in \(0, 1\]"), ({"top_p": 1.5}, "top_p"), ({"top_k": -1}, "top_k must be an integer >= 0"),
+    ({"guidance_scale": float("nan")}, "guidance_scale must be a number >= 0"), ({"guidance_scale": -1.0}, "guidance_scale"),
+    ({"guidance_scale": float("inf")}, "guidance_scale"), ({"seed": 2**70}, r"seed must be an integer in \[0, 2\*\*63 - 1\]"),
+    ({"seed": -1}, "seed"), ({"max_new_tokens": 0}, "max_new_tokens must be an integer >= 1"),
+    ({"seconds": float("inf")}, "positive, finite number of seconds"), ({"seconds": float("nan")}, "seconds"),
+    ({"seconds": 0}, "seconds"), ({"seconds": -1.0}, "seconds"), ({"seconds": 1e308}, "seconds"),
+])
+def test_generation_options_are_checked_with_one_line_errors(model, text_tokenizer, geometry, option, message):
+    ids, mask = prompts(text_tokenizer, ["a person smiles"])
+    duration = {} if "seconds" in option else {"num_frames": 4}
+    with pytest.raises(ValueError, match=message):
+        model.generate(ids, mask, **duration, **option)
+    l2m = Language2Motion.from_model(model, text_tokenizer, geometry, geometry_tokenizer=geometry)
+    with pytest.raises(ValueError, match=message):
+        l2m.generate(["a person smiles"], **duration, **option)
 
 
 def test_prompt_errors(model, text_tokenizer):
@@ -218,6 +258,35 @@ def test_prompt_errors(model, text_tokenizer):
         l2m.tokenize([3])
     with pytest.raises(PromptError, match="no prompts"):
         l2m.tokenize([])
+    with pytest.raises(PromptError, match="prompt 1 .* has no words the text encoder knows"):
+        l2m.tokenize(["a smile", "\U0001F600\U0001F389 \U0001F600"])  # emoji only: all [UNK]
+
+
+def test_folder_records_its_geometry_tokenizer_like_m2l_and_loads_installed_classes(tmp_path, model, text_tokenizer, geometry):
+    root = tmp_path / "project"
+    shutil.copytree(geometry, root / "geometry")
+    folder = save_l2m(root / "l2m", model, text_tokenizer, root / "geometry")
+    record = json.loads((folder / PROCESSOR_FILE).read_text())
+    assert record["tokenizer_path"] == "../geometry" and "geometry_tokenizer" not in json.loads((folder / "config.json").read_text())
+    shutil.move(root, tmp_path / "moved")  # the two move together
+    l2m = Language2Motion.from_pretrained(tmp_path / "moved" / "l2m")
+    assert type(l2m.model) is Language2MotionModel and l2m.processor.tokenizer_path == str((tmp_path / "moved" / "geometry").resolve())
+    assert [c.num_frames for c in l2m.generate(["a person smiles"], seconds=0.6)] == [15]
+
+
+def test_pipeline_reuses_from_pretrained_checks_and_the_one_duration_conversion(tmp_path, model, text_tokenizer, geometry):
+    import modeling_tdmm.pipelines  # noqa: F401
+    from transformers import pipeline
+
+    folder = save_l2m(tmp_path / "l2m", model, text_tokenizer, geometry)
+    generate = pipeline("text-to-face-motion", model=str(folder), trust_remote_code=True)
+    out = generate("a person frowns", seconds=0.6, seed=1)
+    assert out["clip"].num_frames == 15 and len(out["codes"]) == 15  # 0.6 s at 25 fps
+    other = tmp_path / "geometry32"
+    GeometryTokenizer(GeometryTokenizerConfig(codebook_size=2 * K, code_dim=8, hidden_size=16, num_res_blocks=1)).save_pretrained(other)
+    FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(other)).save_pretrained(folder, tokenizer_path=str(other))
+    with pytest.raises(ValueError, match=f"has {2 * K} codes; the model generates {K}"):
+        pipeline("text-to-face-motion", model=str(folder), trust_remote_code=True)
 
 
 def test_generated_clips_decode_with_the_geometry_tokenizer(model, text_tokenizer, geometry):
@@ -254,8 +323,7 @@ def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, ge
     assert len(losses) >= 4 and losses[-1] < 0.8 * losses[0], losses
     assert re.search(r"'token_accuracy': '[0-9.]+'", result.stdout)
     assert (out / "tokenizer.json").exists() and (out / "eval_results.json").exists()
-    recorded = json.loads((out / "config.json").read_text())["geometry_tokenizer"]
-    assert not os.path.isabs(recorded) and (out / recorded).resolve() == geometry.resolve()  # moves with the model
+    assert Language2Motion.from_pretrained(out).processor.tokenizer_path == str(geometry.resolve())
 
     from modeling_tdmm.cli import main
     from modeling_tdmm.clip import FaceClip

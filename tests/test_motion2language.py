@@ -50,13 +50,17 @@ def test_long_clips_are_windowed_or_refused_never_truncated(m2l_folder):
 
 
 def test_cli_describe_json_and_tracker_files(tmp_path, m2l_folder, capsys):
-    clip = make_clip(num_frames=12, seed=4)
-    clip.save(tmp_path / "a.npz")
-    np.savez(tmp_path / "deca.npz", exp=np.zeros((8, 50)), pose=np.zeros((8, 6)))
-    assert tdmm(["describe", str(tmp_path / "a.npz"), str(tmp_path / "deca.npz"), "--model", str(m2l_folder),
+    make_clip(num_frames=12, seed=4).save(tmp_path / "a.npz")
+    make_clip(num_frames=8, seed=5).save(tmp_path / "b.npz")
+    assert tdmm(["describe", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "--model", str(m2l_folder),
                  "--json", "--max-new-tokens", "4", "--question", "What emotion is shown?"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
-    assert [line["file"] for line in lines] == [str(tmp_path / "a.npz"), str(tmp_path / "deca.npz")]
+    assert [line["file"] for line in lines] == [str(tmp_path / "a.npz"), str(tmp_path / "b.npz")]
+    # a DECA file is FLAME 2020 motion: an open-head-v1 model must not describe it
+    np.savez(tmp_path / "deca.npz", exp=np.zeros((8, 50)), pose=np.zeros((8, 6)))
+    assert tdmm(["describe", str(tmp_path / "deca.npz"), "--model", str(m2l_folder)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "'flame2020' motion but the geometry tokenizer was trained on 'open-head-v1'" in err
 
 
 def test_pipeline_describes_clips_and_files(tmp_path, m2l_folder):

@@ -14,7 +14,7 @@ from conftest import make_clip
 from modeling_tdmm import FaceModel
 from modeling_tdmm.cli import main as tdmm
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
-from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+from modeling_tdmm.modeling_geometry_tokenizer import REMOTE_CODE_FILES, GeometryTokenizer
 from modeling_tdmm.motion_data import MotionCollator
 from modeling_tdmm.processing_face_tokens import FaceTokenError, FaceTokenProcessor
 from tdmm_eval.tokenizer_eval import blink_events, evaluate_tokenizer
@@ -149,6 +149,7 @@ def test_fresh_process_remote_code_load_without_the_package(tmp_path):
     model.set_normalization(torch.rand(64), torch.rand(64) + 0.5)
     saved = tmp_path / "saved"
     model.save_pretrained(saved)
+    assert sorted(p.name for p in saved.glob("*.py")) == sorted(REMOTE_CODE_FILES)  # exactly the listed files
     moved = tmp_path / "elsewhere" / "copy"
     shutil.copytree(saved, moved)
     shutil.rmtree(saved)
@@ -234,9 +235,25 @@ def test_cli_tokenize_prints_tokens(tmp_path, capsys):
     model.save_pretrained(tmp_path / "tok")
     clip = make_clip(num_frames=12)
     clip.save(tmp_path / "clip.npz")
-    assert tdmm(["tokenize", str(tmp_path / "clip.npz"), "--tokenizer", str(tmp_path / "tok")]) == 0
+    assert tdmm(["tokenize", str(tmp_path / "clip.npz"), "--geometry-tokenizer", str(tmp_path / "tok")]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("<|face_start|>") and line.endswith("<|face_end|>") and line.count("<|face_") == 6 + 2
+    assert tdmm(["tokenize", str(tmp_path / "clip.npz"), "--tokenizer", str(tmp_path / "tok")]) == 2  # renamed, no alias
+
+
+def test_clips_of_another_face_model_are_refused_flame_family_accepted(tmp_path, capsys):
+    np.savez(tmp_path / "deca.npz", exp=np.zeros((8, 50)), pose=np.zeros((8, 6)))  # a DECA file: flame2020
+    tiny().save_pretrained(tmp_path / "open_head_tok")
+    assert tdmm(["tokenize", str(tmp_path / "deca.npz"), "--geometry-tokenizer", str(tmp_path / "open_head_tok")]) == 2
+    err = capsys.readouterr().err
+    assert "'flame2020' motion but the geometry tokenizer was trained on 'open-head-v1'" in err and "Traceback" not in err
+    flame = GeometryTokenizer(GeometryTokenizerConfig(codebook_size=16, code_dim=8, hidden_size=16, num_res_blocks=1,
+                                                      face_model="flame2023", face_model_num_shape=300))
+    flame.save_pretrained(tmp_path / "flame_tok")
+    assert tdmm(["tokenize", str(tmp_path / "deca.npz"), "--geometry-tokenizer", str(tmp_path / "flame_tok")]) == 0
+    assert capsys.readouterr().out.count("<|face_") == 8 + 2
+    with pytest.raises(FaceTokenError, match="retargeting"):
+        FaceTokenProcessor.for_tokenizer(flame).clip_to_codes(make_clip(num_frames=4))  # open-head-v1 clip
 
 
 def test_training_script_runs_and_resumes(tmp_path):
