@@ -3,12 +3,46 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 from tqdm import tqdm
 
 from modeling_tdmm.io_utils import atomic_path
+
+#: What a user can cause (bad arguments or input files): one line and exit status 2.
+#: ``LimitError``, ``UnicodeDecodeError`` and the readers' format errors are ``ValueError``s;
+#: ``IsADirectoryError``, ``PermissionError``... are ``OSError``s. Set ``TDMM_TRACEBACK=1`` for
+#: the traceback; other exceptions (programming errors) always show it.
+USER_ERRORS = (ValueError, OSError, KeyError)
+
+
+def integer(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer ``>= minimum``; the error states the range."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse ``type``: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text!r}")
+    return value
 
 
 def cmd_prompts(args: argparse.Namespace) -> None:
@@ -60,31 +94,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m open3dfacevid", description="Open3DFaceVid corpus tools.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prompts", help="write the balanced prompt suite as JSONL")
-    p.add_argument("--num", type=int, required=True)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num", type=integer(1), required=True)
+    p.add_argument("--seed", type=integer(0), default=0)
     p.add_argument("--out", type=Path, default=Path("prompts.jsonl"))
-    p.add_argument("--paraphrases", type=int, default=3)
+    p.add_argument("--paraphrases", type=integer(0), default=3)
     p.add_argument("--paraphraser", default="template", choices=["template", "hf", "openai"])
     p.add_argument("--paraphrase-model", default=None)
     p.add_argument("--paraphrase-url", default=None, help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1")
-    p.add_argument("--min-seconds", type=float, default=4.0)
-    p.add_argument("--max-seconds", type=float, default=6.0)
+    p.add_argument("--min-seconds", type=seconds, default=4.0)
+    p.add_argument("--max-seconds", type=seconds, default=6.0)
     p.set_defaults(func=cmd_prompts)
 
     p = sub.add_parser("build", help="build Parquet shards, statistics and a dataset card")
     p.add_argument("--config", choices=["procedural", "tracks"], default="procedural")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--num-clips", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--min-seconds", type=float, default=4.0)
-    p.add_argument("--max-seconds", type=float, default=6.0)
+    p.add_argument("--num-clips", type=integer(1), default=1000)
+    p.add_argument("--seed", type=integer(0), default=0)
+    p.add_argument("--min-seconds", type=seconds, default=4.0)
+    p.add_argument("--max-seconds", type=seconds, default=6.0)
     p.add_argument("--tracks-dir", type=Path)
     p.add_argument("--manifest", type=Path)
-    p.add_argument("--min-frames", type=int, default=10)
-    p.add_argument("--num-proc", type=int, default=None)
-    p.add_argument("--num-shards", type=int, default=8)
+    p.add_argument("--min-frames", type=integer(1), default=10)
+    p.add_argument("--num-proc", type=integer(1), default=None)
+    p.add_argument("--num-shards", type=integer(1), default=8)
     p.add_argument("--config-name", default=None, help="config name in the card (default: --config)")
-    p.add_argument("--data-dir", default="data", help="folder for the shards inside --out")
+    p.add_argument("--data-dir", default="data", help="folder for the shards, relative, strictly inside --out")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("stats", help="counts per category and subject, hours, and a figure")
@@ -96,11 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; a user error is one line on stderr and exit status 2, Ctrl-C exit status 130."""
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"open3dfacevid {args.command}: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"open3dfacevid {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as exc:
+        if os.environ.get("TDMM_TRACEBACK") == "1":
+            raise
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"open3dfacevid {args.command}: error: {' '.join(str(message).split())}", file=sys.stderr)
         return 2
     return 0
 

@@ -10,14 +10,17 @@ Generation is sharded (``num_shards``) so ``download_and_prepare(num_proc=N)`` r
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import datasets
 
+from modeling_tdmm.limits import MAX_FPS, MAX_FRAMES
+
 from .features import FEATURES, SPLITS, clip_to_row, split_of
-from .prompts import spec_at
+from .prompts import check_seconds, spec_at
 from .synthesizer import synthesize
-from .tracks import Rejected, load_track, scan_tracks
+from .tracks import Rejected, scan_tracks, track_row
 
 CITATION = """@article{tdmmlm2026,
   title = {TDMM-LM: Bridging Facial Understanding and Animation via Language Models},
@@ -27,6 +30,8 @@ CITATION = """@article{tdmmlm2026,
 
 @dataclass
 class Open3DFaceVidConfig(datasets.BuilderConfig):
+    """Settings of one build (see the module docstring); :meth:`validate` checks them."""
+
     num_clips: int = 1000
     seed: int = 0
     min_seconds: float = 4.0
@@ -36,6 +41,18 @@ class Open3DFaceVidConfig(datasets.BuilderConfig):
     manifest: str | None = None
     min_frames: int = 10
     num_shards: int = 8
+
+    def validate(self) -> None:
+        """Raise a one-line ``ValueError`` for settings no corpus can be built with."""
+        for name, minimum in (("num_clips", 1), ("num_shards", 1), ("min_frames", 1), ("seed", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        check_seconds(self.min_seconds, self.max_seconds)
+        if not (isinstance(self.fps, (int, float)) and math.isfinite(self.fps) and self.fps > 0):
+            raise ValueError(f"fps must be a finite number > 0, got {self.fps!r}")
+        MAX_FPS.check(self.fps, "fps")
+        MAX_FRAMES.check(self.max_seconds * self.fps, "max_seconds x fps")
 
 
 class Open3DFaceVid(datasets.GeneratorBasedBuilder):
@@ -47,6 +64,11 @@ class Open3DFaceVid(datasets.GeneratorBasedBuilder):
         Open3DFaceVidConfig(name="tracks", description="Tracker output (SMIRK, DECA/EMOCA/SPECTRE) with prompts."),
     ]
     DEFAULT_CONFIG_NAME = "procedural"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.config.validate()
+        self.rejected: list[Rejected] = []  # tracker files that could not become clips, with reasons
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(
@@ -62,7 +84,6 @@ class Open3DFaceVid(datasets.GeneratorBasedBuilder):
             items, self.rejected = scan_tracks(cfg.tracks_dir, cfg.manifest, cfg.min_frames, None)
             keyed = [(split_of(item.key), item) for item in items]
         else:
-            self.rejected: list[Rejected] = []
             keyed = [(split_of(f"{cfg.seed}:{i}"), i) for i in range(cfg.num_clips)]
         generators = []
         for split in SPLITS:
@@ -77,7 +98,7 @@ class Open3DFaceVid(datasets.GeneratorBasedBuilder):
         for shard in shards:
             for member in shard:
                 if cfg.name == "tracks":
-                    clip = load_track(member)
+                    yield member.key, track_row(member)
                 else:
                     clip = synthesize(spec_at(member, cfg.seed, cfg.min_seconds, cfg.max_seconds), fps=cfg.fps)
-                yield clip.clip_id, clip_to_row(clip)
+                    yield clip.clip_id, clip_to_row(clip)

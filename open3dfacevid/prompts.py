@@ -9,6 +9,7 @@ age x gender-presentation categories. Intensity and tempo are balanced too.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -73,8 +74,18 @@ class PromptSpec:
         return cls(subject=Subject(subject["age"], subject["gender"], subject.get("appearance", "")), **data)
 
 
+def check_seconds(min_seconds: float, max_seconds: float) -> None:
+    """Raise a one-line ``ValueError`` unless ``0 < min_seconds <= max_seconds``, both finite."""
+    for name, value in (("min_seconds", min_seconds), ("max_seconds", max_seconds)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
+    if min_seconds > max_seconds:
+        raise ValueError(f"min_seconds ({min_seconds}) must not exceed max_seconds ({max_seconds})")
+
+
 def spec_at(index: int, seed: int = 0, min_seconds: float = 4.0, max_seconds: float = 6.0) -> PromptSpec:
     """The balanced spec number ``index`` of the corpus with ``seed`` (prompt filled in)."""
+    check_seconds(min_seconds, max_seconds)
     rng = np.random.default_rng([seed, 0, index])
     emotions = by_category("emotion")
     actions = by_category("action")
@@ -130,6 +141,7 @@ def _action_clause(action: Descriptor, rng: np.random.Generator, synonyms: bool)
 
 
 def article(word: str) -> str:
+    """The indefinite article for the phrase starting with ``word``, capitalised ("A"/"An")."""
     return "An" if word[:1].lower() in "aeiou" else "A"
 
 
