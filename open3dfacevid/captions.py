@@ -63,7 +63,8 @@ def event_sentences(attributes: dict[str, Any], fps: float) -> list[str]:
             sentences.append(f"They wink with the {event['side']} eye at {start}.")
         elif event["type"] == "micro_expression":
             length = (event["end"] - event["start"]) / fps
-            sentences.append(f"A micro-expression, a {event['name']}, appears at {start} and lasts {length:.2f} s.")
+            name = event["name"]
+            sentences.append(f"A micro-expression, {article(name).lower()} {name}, appears at {start} and lasts {length:.2f} s.")
         elif event["type"] in ("action", "talk", "yawn", "eyes_closed"):
             phrase = get(event["name"]).synonyms[0]
             sentences.append(f"From {start} to {end} the person {phrase}.")
@@ -98,9 +99,10 @@ def write_captions(clip: Any, rng: np.random.Generator, count: int = 4) -> list[
     affect = affect_phrase(a, rng)
     first = f"The {subject} looks {affect}." if affect != "neutral" else f"The {subject} keeps a neutral face."
     neutral = affect == "neutral"
+    canonical = affect_phrase(a, rng, canonical=True)  # draws nothing from rng
     drafts = [
         " ".join([first, *events, head_sentence(a, rng, fps)]),
-        " ".join(["A neutral expression" if neutral else f"A {affect_phrase(a, rng, canonical=True)} expression",
+        " ".join([f"{article(canonical)} {canonical} expression",
                   f"on {article(subject).lower()} {subject}, {head_clause}.", *events[:2]]),
         " ".join([f"Over {clip.duration:.1f} seconds the face stays neutral." if neutral
                   else f"Over {clip.duration:.1f} seconds the face looks {affect_phrase(a, rng)}.",

@@ -1,5 +1,6 @@
 import json
 import pickle
+import re
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -146,6 +147,18 @@ def test_captions_agree_with_attributes(clips):
             assert "nod" in text
 
 
+ARTICLE_ERRORS = re.compile(r"\b(?:[Aa] (?!u)[aeiou]|[Aa]n (?![aeiou])[a-z])")  # "a u..." may be "a uniform"
+
+
+def test_captions_and_prompts_use_the_right_article(clips):
+    assert ARTICLE_ERRORS.search("A extremely happy face, an sad one") and not ARTICLE_ERRORS.search("An angry face, a uniform")
+    texts = [text for clip in clips for text in (clip.prompt, *clip.captions)]
+    texts += [spec.prompt for spec in sample_specs(300, seed=4)]
+    wrong = [text for text in texts if ARTICLE_ERRORS.search(text)]
+    assert not wrong, wrong[:5]
+    assert any(text.startswith(("An extremely", "An intensely")) for text in texts)
+
+
 def test_transitions_are_recorded_in_order(clips):
     transitions = [c for c in clips if len(c.attributes["emotions"]) == 2]
     assert transitions
@@ -215,6 +228,18 @@ def test_repo_folder_loads_the_committed_sample(monkeypatch):
     assert 200 <= sum(ds[s].num_rows for s in SPLITS) <= 600
     row = ds["validation"].with_format("numpy")[0]
     assert row["eyelids"].shape[1] == 2 and row["source"] == "procedural"
+
+
+def test_committed_sample_matches_the_current_synthesizer(monkeypatch):
+    """Rebuild with: python -m open3dfacevid build --num-clips 300 --out open3dfacevid --config-name sample
+    --data-dir data/sample --num-proc 2"""
+    monkeypatch.chdir(ROOT)
+    ds = datasets.load_dataset("open3dfacevid")
+    for split in SPLITS:
+        for row in ds[split].select_columns(["clip_id", "prompt", "captions", "attributes"]):
+            expected = synthesize(spec_at(int(row["clip_id"].rsplit("-", 1)[1]), seed=0))
+            assert (row["prompt"], row["captions"]) == (expected.prompt, expected.captions), row["clip_id"]
+            assert json.loads(row["attributes"]) == json.loads(json.dumps(expected.attributes))
 
 
 def _smirk(frames, rng):
