@@ -1,5 +1,5 @@
-"""The ``tdmm`` command line: convert tracker files, render, export, tokenize, describe, generate
-and run the demo.
+"""The ``tdmm`` command line: convert tracker files, render, export, tokenize, describe and generate
+(the demo is ``tdmm-demo`` / ``make demo``, a layer above this package).
 
 Every bad input ends in one line, ``tdmm <command>: error: <what is wrong>``, and exit status 2:
 bad arguments (the ``type=`` functions below say the allowed range) and bad files or folders
@@ -197,12 +197,6 @@ def cmd_describe(args: argparse.Namespace) -> None:
         print(json.dumps({"file": path, "answer": text}) if args.json else text)
 
 
-def cmd_demo(args: argparse.Namespace) -> None:
-    from .demo import run_demo
-
-    run_demo(Path(args.out), force=args.force)
-
-
 # ----------------------------------------------------------------------------- parser
 class OneLineParser(argparse.ArgumentParser):
     """Usage errors as one line, ``tdmm <command>: error: ...``, and exit status 2."""
@@ -290,10 +284,6 @@ def build_parser() -> argparse.ArgumentParser:
     _trust_flag(p)
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("demo", help="run the offline CPU demo, writing under --out")
-    p.add_argument("--out", default="outputs/demo")
-    p.add_argument("--force", action="store_true", help="redo stages whose outputs already exist")
-    p.set_defaults(func=cmd_demo)
     return parser
 
 

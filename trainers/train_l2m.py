@@ -7,13 +7,13 @@ Every clip of the dataset is encoded once with the geometry tokenizer; each trai
 pairs its face tokens with one of its texts (the generation prompt or a caption, drawn at
 random each time). The text encoder (default: the packaged all-MiniLM-L6-v2) is frozen unless
 ``--freeze_text_encoder false``. Logs loss and teacher-forced token accuracy; checkpoints and
-``--resume_from_checkpoint last`` (or ``true``) continues from the newest checkpoint in ``--output_dir``. The saved folder holds the model (text
-encoder included), the text tokenizer, and the geometry tokenizer's path in the config.
+``--resume_from_checkpoint last`` (or ``true``) continues from the newest checkpoint in ``--output_dir``.
+The saved folder holds the model (text encoder included), the text tokenizer, and
+``face_token_processor.json`` with the geometry tokenizer's path relative to the folder.
 """
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,8 +26,10 @@ from modeling_tdmm.motion_data import TextMotionCollator
 from open3dfacevid.features import clip_texts
 from tdmm_train.l2m_training import Language2MotionTrainer
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
-from modeling_tdmm.modeling_language2motion import Language2MotionModel, resolve_text_encoder
+from modeling_tdmm.modeling_language2motion import Language2MotionModel
+from modeling_tdmm.text_encoders import resolve_text_encoder
 from modeling_tdmm.motion_data import encode_rows
+from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from tdmm_train.training_utils import checkpoint_to_resume, config_arguments, cpu_flag_without_gpu, finish_distributed
 from open3dfacevid.loading import CorpusArguments
 
@@ -80,10 +82,10 @@ def main() -> None:
     metrics = trainer.evaluate()  # every rank takes part
     if trainer.is_world_process_zero():
         out = Path(training_args.output_dir)
-        # recorded relative to the model folder, so that the two can be moved together
-        trainer.model.config.geometry_tokenizer = os.path.relpath(Path(script.geometry_tokenizer).resolve(), out.resolve())
         trainer.save_model(str(out))
         text_tokenizer.save_pretrained(out)
+        # face_token_processor.json records the geometry tokenizer relative to the model folder, as M2L's does
+        FaceTokenProcessor.for_tokenizer(geometry, script.geometry_tokenizer).save_pretrained(out)
         (out / "eval_results.json").write_text(json.dumps(metrics, indent=2))
         print(f"saved Language2Motion to {out}: " + json.dumps(metrics))
     finish_distributed(trainer.accelerator)
