@@ -32,7 +32,9 @@ _TOKEN = re.compile(r"<\|face_(\d+)\|>")
 GEOMETRY_TOKENIZER = "a geometry tokenizer (tdmm tokenize --geometry-tokenizer)"
 LANGUAGE2MOTION = "a Language2Motion model (tdmm generate)"
 MOTION2LANGUAGE = "a Motion2Language model (tdmm describe)"
-MODEL_KINDS = {"tdmm_geometry_tokenizer": GEOMETRY_TOKENIZER, "tdmm_language2motion": LANGUAGE2MOTION}
+MOTION_EVALUATOR = "a text-motion evaluator (python -m tdmm_eval)"
+MODEL_KINDS = {"tdmm_geometry_tokenizer": GEOMETRY_TOKENIZER, "tdmm_language2motion": LANGUAGE2MOTION,
+               "tdmm_motion_evaluator": MOTION_EVALUATOR}
 
 
 class FaceTokenError(ValueError):

