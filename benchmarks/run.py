@@ -209,39 +209,6 @@ def bench_m2l(tokenizer_dir: Path | None, m2l_dir: Path | None, clips: int = 200
     return result
 
 
-SWAP_TARGETS = ("happy", "angry", "sad", "surprised", "afraid", "disgusted")  # well-separated emotion families
-
-
-def keyword_swaps(prompts: list[str]) -> list[tuple[str, str, str]]:
-    """``(prompt, swapped prompt, target family)``: one emotion word replaced by one of another family."""
-    from open3dfacevid.attributes import emotion_mentions
-    from open3dfacevid.lexicon import get
-
-    swaps = []
-    for prompt in prompts:
-        mentions = emotion_mentions(prompt)
-        if len(mentions) != 1 or get(mentions[0][2]).family == "neutral":
-            continue
-        start, end, name = mentions[0]
-        targets = [t for t in SWAP_TARGETS if get(t).family != get(name).family]
-        target = targets[len(swaps) % len(targets)]
-        swaps.append((prompt, prompt[:start] + target + prompt[end:], get(target).family))
-    return swaps
-
-
-def _generate_like(l2m, prompts: list[str], frames: list[int], guidance: float, seed: int, batch_size: int = 16) -> list:
-    """One clip per prompt with the given frame counts (batches of similar length, each cut to its own)."""
-    order = sorted(range(len(prompts)), key=lambda i: frames[i])
-    clips = [None] * len(prompts)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
-        longest = max(frames[i] for i in chunk)
-        codes = l2m.generate_codes([prompts[i] for i in chunk], num_frames=longest, guidance_scale=guidance, seed=seed + start)
-        for i, c in zip(chunk, codes):
-            clips[i] = l2m.decode(c, prompts[i], frames[i])
-    return clips
-
-
 def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Path | None, clips: int = 2000,
               guidance: float | None = None, max_test: int = 200) -> dict:
     """Train (unless given) Language2Motion with word_prefix and global conditioning; measure on the test split."""
@@ -251,7 +218,8 @@ def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Pa
     guidance = DEFAULT_GUIDANCE if guidance is None else guidance
 
     from tdmm_eval.description_baselines import NearestCaption
-    from tdmm_eval.l2m_eval import frechet_distance, motion_features, param_l2, teacher_forced_accuracy
+    from tdmm_eval.l2m_eval import (frechet_distance, generate_like, keyword_swaps, motion_features, param_l2,
+                                    teacher_forced_accuracy)
     from modeling_tdmm.language2motion import Language2Motion
     from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
     from modeling_tdmm.motion_data import encode_rows
@@ -308,12 +276,12 @@ def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Pa
             entry["train_s"] = time.perf_counter() - start
         l2m = Language2Motion.from_pretrained(folder, geometry_tokenizer=tokenizer_dir)
         entry["token_accuracy"] = teacher_forced_accuracy(l2m.model, l2m.text_tokenizer, test_codes, prompts)
-        generated = _generate_like(l2m, prompts, frames, guidance, seed=0)
+        generated = generate_like(l2m, prompts, frames, guidance, seed=0)
         entry["param_l2"] = float(np.mean([param_l2(g, row_to_clip(r)) for g, r in zip(generated, test)]))
         entry["fd"] = frechet_distance(np.stack([motion_features(g) for g in generated]), real_features)
         entry["emotion_accuracy"] = {k: accuracy(v, truth) for k, v in judges(generated).items()}
-        original = _generate_like(l2m, [a for a, _, _ in swaps], [125] * len(swaps), guidance, seed=1)
-        swapped = _generate_like(l2m, [b for _, b, _ in swaps], [125] * len(swaps), guidance, seed=1)
+        original = generate_like(l2m, [a for a, _, _ in swaps], [125] * len(swaps), guidance, seed=1)
+        swapped = generate_like(l2m, [b for _, b, _ in swaps], [125] * len(swaps), guidance, seed=1)
         judged_a, judged_b = judges(original), judges(swapped)
         entry["keyword_swap"] = {k: {"pairs": len(swaps), "swapped_to_target": accuracy(judged_b[k], [t for _, _, t in swaps]),
                                      "judgement_changed": float(np.mean([x != y for x, y in zip(judged_a[k], judged_b[k])]))}

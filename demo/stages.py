@@ -186,30 +186,74 @@ def stage_l2m(out: Path, seconds: float = 5.0) -> list[Path]:
     l2m = Language2Motion.from_pretrained(folder)  # the geometry tokenizer comes from the model's config
     clips = l2m.generate([p for _, p in DEMO_PROMPTS], seconds=seconds, seed=0)
     face = FaceModel.load(clips[0].face_model)
+    readings = _evaluator_readings(out, clips)
     m2l_answers = [""] * len(clips)
     if (out / "m2l" / "config.json").exists():
         from modeling_tdmm.motion2language import Motion2Language
 
         m2l_answers = Motion2Language.from_pretrained(out / "m2l").describe(clips, question="What emotion does the person show?")
     outputs, renders = [folder / "config.json", folder / "model.safetensors"], {}
-    for (name, prompt), clip, answer in zip(DEMO_PROMPTS, clips, m2l_answers):
+    for (name, prompt), clip, answer, reading in zip(DEMO_PROMPTS, clips, m2l_answers, readings):
         clip.save(folder / "generated" / f"{name}.npz")
         renders[name] = render_clip(clip, face, size=256, side_view=True, caption=prompt.split(". ")[0])
         video = write_frames(renders[name], folder / "generated" / f"{name}.mp4", clip.fps)
         outputs += [folder / "generated" / f"{name}.npz", video]
-        print(f"  {prompt}\n    -> {video}" + (f"\n    M2L reads it as: {answer}" if answer else ""))
+        print(f"  {prompt}\n    -> {video}" + (f"\n    evaluator reads: {reading}" if reading else "")
+              + (f"\n    M2L reads it as: {answer}" if answer else ""))
     pair = write_frames(np.concatenate([renders["happy"], renders["angry"]], 2), folder / "generated" / "one_word_swap_happy_vs_angry.mp4",
                         clips[0].fps)
     print(f"  one-word swap, side by side: {pair}")
     return outputs + [pair]
 
 
+def _evaluator_readings(out: Path, clips: list[FaceClip]) -> list[str]:
+    """One line per clip: what the demo's text-motion evaluator reads (empty without an evaluator)."""
+    if not (out / "evaluator" / "config.json").exists():
+        return [""] * len(clips)
+    from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
+
+    readings = TextMotionEvaluator.from_pretrained(out / "evaluator").read_attributes(clips)
+    return [f"{r['emotion_family']}, {r['intensity']}, head {r['head_motion']}" for r in readings]
+
+
+def stage_evaluator(out: Path) -> list[Path]:
+    """Train the text-motion evaluator that judges every model (its own procedural corpus, same seed: the demo
+    corpus's test clips are in its test split too, never in its training data)."""
+    folder = out / "evaluator"
+    run_trainer("train_evaluator.py", "evaluator.yaml", folder)
+    figures = json.loads((folder / "evaluator_results.json").read_text())["test"]
+    print(f"  held-out: emotion family {100 * figures['emotion_family']:.1f}%, head motion {100 * figures['head_motion']:.1f}%, "
+          f"intensity within one level {100 * figures['intensity_within_one']:.1f}%, "
+          f"R@1 {100 * figures['r_precision']['top1']['mean']:.1f}% (chance 3.1%)")
+    return [folder / "config.json", folder / "model.safetensors", folder / "evaluator_results.json"]
+
+
+def stage_report(out: Path) -> list[Path]:
+    """The quick evaluation report of the demo models (python -m tdmm_eval report --quick)."""
+    from tdmm_eval.report import run_report
+
+    folder = out / "report"
+    results = run_report(out, folder, quick=True, command=f"python -m tdmm_eval report --models {out} --out {folder} --quick")
+    if "tokenizer" in results:
+        kept = results["tokenizer"]["retained"]["emotion_family"]
+        print(f"  tokenizer keeps {100 * kept:.0f}% of the evaluator's emotion reading (target >= 95%)")
+    if "l2m" in results:
+        row = results["l2m"]["rows"]["Language2Motion"]
+        print(f"  Language2Motion: emotion asked for is read {100 * row['attributes']['emotion_family']:.0f}% of the time; "
+              f"R@3 {row['r_precision']['top3']['mean']:.2f} (real motion "
+              f"{results['l2m']['rows']['real motion']['r_precision']['top3']['mean']:.2f})")
+    print(f"  report: {folder / 'REPORT.md'}")
+    return [folder / "REPORT.md", folder / "results.json", folder / "embeddings_tsne.png"]
+
+
 STAGES: list[tuple[str, Callable[[Path], list[Path]]]] = [
     ("face_model", stage_face_model),
     ("corpus", stage_corpus),
     ("tokenizer", stage_tokenizer),
+    ("evaluator", stage_evaluator),
     ("m2l", stage_m2l),
     ("l2m", stage_l2m),
+    ("report", stage_report),
 ]
 
 

@@ -14,6 +14,8 @@ from scipy import linalg
 
 from modeling_tdmm.motion_data import TextMotionCollator
 from modeling_tdmm.motion_fields import MOTION_FIELDS
+from open3dfacevid.attributes import emotion_mentions
+from open3dfacevid.lexicon import get
 
 
 def token_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -68,3 +70,33 @@ def teacher_forced_accuracy(model: Any, text_tokenizer: Any, codes: Sequence[np.
         hits += float(token_accuracy(logits, batch["labels"])) * count
         total += count
     return hits / max(total, 1.0)
+
+
+SWAP_TARGETS = ("happy", "angry", "sad", "surprised", "afraid", "disgusted")  # well-separated emotion families
+
+
+def keyword_swaps(prompts: list[str]) -> list[tuple[str, str, str]]:
+    """``(prompt, swapped prompt, target family)``: one emotion word replaced by one of another family."""
+    swaps = []
+    for prompt in prompts:
+        mentions = emotion_mentions(prompt)
+        if len(mentions) != 1 or get(mentions[0][2]).family == "neutral":
+            continue
+        start, end, name = mentions[0]
+        targets = [t for t in SWAP_TARGETS if get(t).family != get(name).family]
+        target = targets[len(swaps) % len(targets)]
+        swaps.append((prompt, prompt[:start] + target + prompt[end:], get(target).family))
+    return swaps
+
+
+def generate_like(l2m, prompts: list[str], frames: list[int], guidance: float, seed: int, batch_size: int = 16) -> list:
+    """One clip per prompt with the given frame counts (batches of similar length, each cut to its own)."""
+    order = sorted(range(len(prompts)), key=lambda i: frames[i])
+    clips = [None] * len(prompts)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        longest = max(frames[i] for i in chunk)
+        codes = l2m.generate_codes([prompts[i] for i in chunk], num_frames=longest, guidance_scale=guidance, seed=seed + start)
+        for i, c in zip(chunk, codes):
+            clips[i] = l2m.decode(c, prompts[i], frames[i])
+    return clips
