@@ -11,7 +11,8 @@ import math
 import os
 from dataclasses import dataclass
 
-__all__ = ["Limit", "LimitError", "MAX_FRAMES", "MAX_ARRAY_BYTES", "MAX_RENDER_BYTES", "MAX_FPS", "MAX_PICKLE_ITEMS"]
+__all__ = ["Limit", "LimitError", "MAX_FRAMES", "MAX_ARRAY_BYTES", "MAX_RENDER_BYTES", "MAX_FPS", "MAX_PICKLE_ITEMS",
+           "MAX_INPUT_BYTES"]
 
 
 class LimitError(ValueError):
@@ -56,3 +57,6 @@ MAX_RENDER_BYTES = Limit("bytes of rendered frames", "TDMM_MAX_RENDER_BYTES", 4 
 MAX_FPS = Limit("frames per second", "TDMM_MAX_FPS", 1000)
 #: Containers and items a pickle may expand to (shared references counted each time they are reached).
 MAX_PICKLE_ITEMS = Limit("pickled items", "TDMM_MAX_PICKLE_ITEMS", 5_000_000)
+#: Bytes of arrays one input file may hold in all (npz members together; a pickle's arrays,
+#: a shared one counted each time it is reached, as a tree walk would copy it).
+MAX_INPUT_BYTES = Limit("bytes of arrays in one input file", "TDMM_MAX_INPUT_BYTES", 4 * 1024**3)
