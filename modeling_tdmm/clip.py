@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-from .io_utils import atomic_savez
+from .io_utils import NpzArchive, as_real_array, atomic_savez, one_line
+from .limits import MAX_FPS, MAX_FRAMES
 from .motion_fields import MOTION_FIELDS, OPTIONAL_MOTION_FIELDS, ROTATION_FIELDS
 
 METADATA_FIELDS = ("clip_id", "prompt", "captions", "source", "face_model", "attributes")
+_TEXT_FIELDS = ("clip_id", "prompt", "source", "face_model")
 DEFAULT_FPS = 25.0
 _META_KEY = "meta_json"
 
@@ -26,17 +28,59 @@ class ClipValidationError(ValueError):
     """A clip field has the wrong type, shape or values; the message names which."""
 
 
-def _as_motion(value: Any, name: str, width: int, origin: str) -> np.ndarray:
+def _parse_json(text: str, what: str, origin: str) -> Any:
     try:
-        array = np.asarray(value, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise ClipValidationError(f"{origin}: field '{name}' should be a numeric array [T, {width}], got {type(value).__name__}") from exc
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ClipValidationError(f"{origin}: {what} is not valid JSON ({one_line(exc)})") from None
+
+
+def _as_motion(value: Any, name: str, width: int, origin: str) -> np.ndarray:
+    """``value`` as a finite ``[T, width]`` float32 array (real numbers only, ``T <= MAX_FRAMES``)."""
+    array = as_real_array(value, f"{origin}: field '{name}' [T, {width}]", ClipValidationError)
     if array.ndim != 2 or array.shape[1] != width:
         raise ClipValidationError(f"{origin}: field '{name}' should have shape [T, {width}], got {list(array.shape)}")
+    MAX_FRAMES.check(array.shape[0], f"{origin}: field '{name}'")
+    array = array.astype(np.float32, copy=False)
     if not np.isfinite(array).all():
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ClipValidationError(f"{origin}: field '{name}' has NaN/inf values (first at frame {bad[0]}, column {bad[1]})")
     return np.ascontiguousarray(array)
+
+
+def _as_fps(value: Any, what: str, origin: str) -> float:
+    """``value`` as a frame rate: a real number in ``(0, MAX_FPS]``."""
+    if isinstance(value, (bool, str, bytes)) or np.ndim(value) != 0:
+        raise ClipValidationError(f"{origin}: {what} should be a positive number, got {value!r:.40}")
+    try:
+        fps = float(value)
+    except (TypeError, ValueError):
+        raise ClipValidationError(f"{origin}: {what} should be a positive number, got {value!r:.40}") from None
+    if not (math.isfinite(fps) and fps > 0):
+        raise ClipValidationError(f"{origin}: {what} should be a positive number, got {fps:g}")
+    MAX_FPS.check(fps, f"{origin}: {what}")
+    return fps
+
+
+def _check_metadata(clip: "FaceClip", origin: str) -> None:
+    """Metadata types: text fields are strings, captions a list of strings, attributes a dict
+    whose ``events`` (if any) are dicts with integer ``start``/``end`` frames."""
+    for name in _TEXT_FIELDS:
+        if not isinstance(getattr(clip, name), str):
+            raise ClipValidationError(f"{origin}: field '{name}' should be a string, got {type(getattr(clip, name)).__name__}")
+    captions = clip.captions
+    if not isinstance(captions, (list, tuple, np.ndarray)) or not all(isinstance(c, str) for c in captions):
+        raise ClipValidationError(f"{origin}: field 'captions' should be a list of strings")
+    if not isinstance(clip.attributes, dict):
+        raise ClipValidationError(f"{origin}: field 'attributes' should be a dict, got {type(clip.attributes).__name__}")
+    events = clip.attributes.get("events", [])
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise ClipValidationError(f"{origin}: attributes['events'] should be a list of dicts")
+    for i, event in enumerate(events):
+        for key in ("start", "end"):
+            if key in event and (isinstance(event[key], bool) or not isinstance(event[key], int)):
+                raise ClipValidationError(f"{origin}: attributes['events'][{i}]['{key}'] should be an integer frame, "
+                                          f"got {event[key]!r:.40}")
 
 
 @dataclass
@@ -91,18 +135,12 @@ class FaceClip:
             raise ClipValidationError(f"{origin}: all motion fields must have the same number of frames T, got {detail}")
         if lengths["expression"] == 0:
             raise ClipValidationError(f"{origin}: clip has T = 0 frames; at least one frame is required")
-        shape = np.asarray(self.shape, dtype=np.float32)
+        shape = as_real_array(self.shape, f"{origin}: field 'shape'", ClipValidationError).astype(np.float32)
         if shape.ndim != 1 or not np.isfinite(shape).all():
             raise ClipValidationError(f"{origin}: field 'shape' should be a finite vector [n_shape], got shape {list(shape.shape)}")
         self.shape = shape
-        try:
-            self.fps = float(self.fps)
-        except (TypeError, ValueError) as exc:
-            raise ClipValidationError(f"{origin}: field 'fps' should be a positive number, got {self.fps!r}") from exc
-        if not (math.isfinite(self.fps) and self.fps > 0):
-            raise ClipValidationError(f"{origin}: field 'fps' should be a positive number, got {self.fps}")
-        if isinstance(self.captions, str) or not all(isinstance(c, str) for c in self.captions):
-            raise ClipValidationError(f"{origin}: field 'captions' should be a list of strings")
+        self.fps = _as_fps(self.fps, "field 'fps'", origin)
+        _check_metadata(self, origin)
         self.captions = list(self.captions)
 
     # ------------------------------------------------------------------ properties
@@ -142,10 +180,11 @@ class FaceClip:
             if k in data and data[k] is not None:
                 kwargs[k] = data[k]
         if isinstance(kwargs.get("attributes"), str):
-            kwargs["attributes"] = json.loads(kwargs["attributes"])
+            kwargs["attributes"] = _parse_json(kwargs["attributes"], "field 'attributes'", origin)
         clip = cls(fps=data.get("fps", DEFAULT_FPS), origin=origin, **kwargs)
-        if "num_frames" in data and int(data["num_frames"]) != clip.num_frames:
-            raise ClipValidationError(f"{origin}: 'num_frames' says {data['num_frames']} but the motion fields have {clip.num_frames} frames")
+        if "num_frames" in data and not (np.ndim(data["num_frames"]) == 0 and data["num_frames"] == clip.num_frames):
+            raise ClipValidationError(f"{origin}: 'num_frames' says {data['num_frames']!r:.40} but the motion fields have "
+                                      f"{clip.num_frames} frames")
         return clip
 
     def save(self, path: str | os.PathLike) -> None:
@@ -156,18 +195,31 @@ class FaceClip:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "FaceClip":
+        """Read a ``clip.npz`` (a regular file; each member checked from its header before loading)."""
         origin = os.fspath(path)
-        with np.load(origin, allow_pickle=False) as data:
-            return cls.from_npz(data, origin)
+        with NpzArchive(origin, ClipValidationError) as archive:
+            return cls.from_npz(archive, origin)
 
     @classmethod
-    def from_npz(cls, data: Any, origin: str) -> "FaceClip":
-        """A clip from an open ``np.load`` archive (``allow_pickle=False``)."""
-        if _META_KEY not in data.files:
-            raise ClipValidationError(f"{origin}: not a clip file (no '{_META_KEY}' entry; keys {sorted(data.files)})")
-        meta = json.loads(str(data[_META_KEY]))
-        arrays = {k: data[k] for k in data.files if k != _META_KEY}
-        return cls.from_dict({**arrays, **meta}, origin=origin)
+    def from_npz(cls, archive: NpzArchive, origin: str) -> "FaceClip":
+        """A clip from an open :class:`~modeling_tdmm.io_utils.NpzArchive`.
+
+        Only the clip's own members are loaded: motion fields (real numbers, ``[T, width]``,
+        ``T <= MAX_FRAMES``, checked from their headers first), ``shape`` and the metadata JSON.
+        """
+        if _META_KEY not in archive.files:
+            raise ClipValidationError(f"{origin}: not a clip file (no '{_META_KEY}' entry; keys {sorted(archive.files)})")
+        text = archive.load(_META_KEY, kinds="U")
+        if text.ndim != 0:
+            raise ClipValidationError(f"{origin}: '{_META_KEY}' should be one JSON string, got shape {list(text.shape)}")
+        meta = _parse_json(str(text), f"'{_META_KEY}'", origin)
+        if not isinstance(meta, dict):
+            raise ClipValidationError(f"{origin}: '{_META_KEY}' should be a JSON object, got {type(meta).__name__}")
+        names = [*MOTION_FIELDS, *OPTIONAL_MOTION_FIELDS]
+        arrays = {k: archive.load(k, per_frame=True) for k in names if k in archive.files}
+        if "shape" in archive.files:
+            arrays["shape"] = archive.load("shape")
+        return cls.from_dict({**{k: meta[k] for k in (*METADATA_FIELDS, "fps") if k in meta}, **arrays}, origin=origin)
 
     @staticmethod
     def is_clip_file(keys: list[str]) -> bool:
@@ -179,10 +231,11 @@ class FaceClip:
 
         Event spans in ``attributes['events']`` (``start``/``end`` frames) are rescaled.
         """
-        if not (fps > 0 and math.isfinite(fps)):
-            raise ClipValidationError(f"{self.origin}: target fps should be a positive number, got {fps}")
-        old_t = np.arange(self.num_frames) / self.fps
+        fps = _as_fps(fps, "target fps", self.origin)
+        _check_metadata(self, self.origin)  # attributes may have been replaced since construction
         new_count = max(1, int(round((self.num_frames - 1) * fps / self.fps)) + 1)
+        MAX_FRAMES.check(new_count, f"{self.origin}: resampled to {fps:g} fps")
+        old_t = np.arange(self.num_frames) / self.fps
         new_t = np.minimum(np.arange(new_count) / fps, old_t[-1])
         fields = {}
         for name, values in self.motion().items():

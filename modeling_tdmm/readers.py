@@ -12,13 +12,14 @@ All trackers use FLAME 2020 and axis-angle rotations; their videos are 25 fps un
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .clip import DEFAULT_FPS, FaceClip
+from .io_utils import NpzArchive, as_real_array, looks_like_npz, require_regular_file
+from .limits import MAX_ARRAY_BYTES, MAX_FRAMES
 from .safe_pickle import load_pickle
 
 SMIRK_WIDTHS = {"expression": 50, "pose": 3, "eyelid": 2, "jaw": 3}
@@ -30,19 +31,33 @@ class TrackerFormatError(ValueError):
 
 
 def _per_frame(value: Any, path: str, key: str, width: int | None) -> np.ndarray:
-    """Stack a per-frame list (or a ``[T, D]`` array) into ``[T, D]`` float32."""
-    try:
-        frames = [np.asarray(v, dtype=np.float32).reshape(-1) for v in value] if isinstance(value, (list, tuple)) else None
-        array = np.stack(frames) if frames else np.asarray(value, dtype=np.float32)
-    except (ValueError, TypeError) as exc:
-        raise TrackerFormatError(f"{path}: key '{key}' should be per-frame arrays of width {width}; {exc}") from exc
-    if array.ndim == 3 and array.shape[0] == 1:  # [1, T, D] as some exporters write
-        array = array[0]
+    """Stack a per-frame list (or a ``[T, D]`` / ``[1, T, D]`` array) of real numbers into ``[T, D]`` float32.
+
+    Frame count, dtype and widths are checked before anything is stacked or copied.
+    """
+    label = f"{path}: key '{key}'"
+    want = f"[T, {width}]" if width is not None else "[T, D]"
+    if isinstance(value, (list, tuple)):
+        MAX_FRAMES.check(len(value), label)
+        frames = [as_real_array(v, label, TrackerFormatError).reshape(-1) for v in value]
+        widths = sorted({len(f) for f in frames})
+        if len(widths) > 1:
+            raise TrackerFormatError(f"{label} should have shape {want}, but its frames have different widths {widths[:5]}")
+        if frames and width is not None and widths[0] != width:
+            raise TrackerFormatError(f"{label} should have shape {want}, got {[len(frames), widths[0]]}")
+        MAX_ARRAY_BYTES.check(4 * len(frames) * (widths[0] if frames else 0), label)
+        array = np.stack(frames).astype(np.float32) if frames else np.zeros((0, width or 0), np.float32)
+    else:
+        array = as_real_array(value, label, TrackerFormatError)
+        if array.ndim == 3 and array.shape[0] == 1:  # [1, T, D] as some exporters write
+            array = array[0]
+        if array.ndim == 2:
+            MAX_FRAMES.check(len(array), label)
+        array = array.astype(np.float32)
     if array.ndim != 2 or (width is not None and array.shape[1] != width):
-        want = f"[T, {width}]" if width is not None else "[T, D]"
-        raise TrackerFormatError(f"{path}: key '{key}' should have shape {want}, got {list(array.shape)}")
+        raise TrackerFormatError(f"{label} should have shape {want}, got {list(array.shape)}")
     if len(array) == 0:
-        raise TrackerFormatError(f"{path}: key '{key}' has no frames")
+        raise TrackerFormatError(f"{label} has no frames")
     return array
 
 
@@ -76,7 +91,7 @@ def read_deca_family(path: str, data: dict[str, np.ndarray], fps: float, source:
     _check_lengths(path, {"exp": exp, "pose": pose})
     shape = np.zeros(100, np.float32)
     if "shape" in data:
-        s = np.asarray(data["shape"], dtype=np.float32)
+        s = as_real_array(data["shape"], f"{path}: key 'shape'", TrackerFormatError).astype(np.float32)
         shape = s.reshape(-1, s.shape[-1]).mean(0) if s.ndim > 1 else s
     return FaceClip(
         expression=exp[:, :50], jaw_pose=pose[:, 3:6], eyelids=np.zeros((len(exp), 2), np.float32),
@@ -98,26 +113,22 @@ def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source:
 
     ``fps`` overrides the frame rate (trackers do not store it; 25 by default, and a clip is
     resampled to it); ``source`` overrides the recorded tracker name for DECA-family files.
+    Only regular files are read; an ``.npz`` (or any zip) is checked member by member from
+    its headers before loading, anything else is read with the restricted unpickler.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
+    require_regular_file(path, "tracker file")
     rate = float(fps or DEFAULT_FPS)
-    if zipfile.is_zipfile(path):
-        with np.load(path, allow_pickle=False) as data:
-            keys = list(data.files)
-            if FaceClip.is_clip_file(keys):
-                clip = FaceClip.from_npz(data, path)
+    if looks_like_npz(path):
+        with NpzArchive(path, TrackerFormatError) as archive:
+            if FaceClip.is_clip_file(archive.files):
+                clip = FaceClip.from_npz(archive, path)
                 return clip.resample(fps) if fps and fps != clip.fps else clip
-            if not {"exp", "pose"} <= set(keys):
-                raise _unknown(path, keys)
-            arrays = {}
-            for key in ("exp", "pose", "shape"):
-                if key in keys:
-                    try:
-                        arrays[key] = data[key]
-                    except ValueError as exc:  # object arrays would need pickle
-                        raise TrackerFormatError(f"{path}: key '{key}' is not a numeric array ({exc})") from exc
+            if not {"exp", "pose"} <= set(archive.files):
+                raise _unknown(path, archive.files)
+            arrays = {key: archive.load(key, per_frame=True) for key in ("exp", "pose", "shape") if key in archive.files}
         return read_deca_family(path, arrays, rate, source or "deca")
     data = load_pickle(path)
     if not isinstance(data, dict):
