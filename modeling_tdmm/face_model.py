@@ -20,6 +20,7 @@ import scipy.sparse
 import torch
 from torch import nn
 
+from .io_utils import NpzArchive, as_real_array, looks_like_npz, read_npy, require_regular_file
 from .lbs import rigid_transforms, skin
 from .rotations import axis_angle_to_matrix
 from .safe_pickle import load_pickle
@@ -30,14 +31,50 @@ FLAME_NUM_SHAPE = 300
 NUM_JOINTS = 5
 JOINT_NAMES = ("global", "neck", "jaw", "left_eye", "right_eye")
 REQUIRED_KEYS = ("v_template", "f", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table")
+#: Float arrays that must be finite wherever a file has them.
+FLOAT_KEYS = ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "eyelid_dirs", "vertex_colors")
 
 
 class FaceModelFormatError(ValueError):
-    """A face-model file is missing a key or has an array of the wrong shape."""
+    """A face-model file is missing a key or has an array of the wrong shape, dtype or values."""
 
 
 def _dense(array: Any) -> np.ndarray:
     return np.asarray(array.toarray() if scipy.sparse.issparse(array) else array)
+
+
+def _indices(arrays: dict[str, Any], key: str, source: str, count: int, what: str) -> np.ndarray:
+    """Integer array ``arrays[key]`` whose values all lie in ``[0, count)``."""
+    values = as_real_array(arrays[key], f"{source}: key '{key}'", FaceModelFormatError)
+    if values.dtype.kind not in "iu":
+        raise FaceModelFormatError(f"{source}: key '{key}' should hold integer {what}, got dtype {values.dtype}")
+    if values.size and (values.min() < 0 or values.max() >= count):
+        raise FaceModelFormatError(f"{source}: key '{key}' should hold {what} in [0, {count}), "
+                                   f"got values in [{values.min()}, {values.max()}]")
+    return values
+
+
+def _check_values(arrays: dict[str, Any], source: str) -> None:
+    """Value ranges (after :func:`_check_layout`): faces index existing vertices, the kinematic
+    tree lists each joint's parent before it, float arrays are finite, ``num_shape`` fits."""
+    num_v = np.shape(arrays["v_template"])[0]
+    _indices(arrays, "f", source, num_v, "vertex indices")
+    parents = as_real_array(arrays["kintree_table"], f"{source}: key 'kintree_table'", FaceModelFormatError)[0]
+    if parents.dtype.kind not in "iu" or any(not 0 <= parents[j] < j for j in range(1, NUM_JOINTS)):
+        raise FaceModelFormatError(f"{source}: key 'kintree_table' row 0 should give each joint j > 0 a parent in [0, j) "
+                                   f"(parents before children, no cycles), got {parents.tolist()}")
+    for key in FLOAT_KEYS:
+        if key in arrays:
+            values = as_real_array(_dense(arrays[key]), f"{source}: key '{key}'", FaceModelFormatError)
+            if not np.isfinite(values).all():
+                raise FaceModelFormatError(f"{source}: key '{key}' has NaN/inf values; a face model must be finite")
+    if "landmark_indices" in arrays:
+        _indices(arrays, "landmark_indices", source, num_v, "vertex indices")
+    if "num_shape" in arrays:
+        num_shape = as_real_array(arrays["num_shape"], f"{source}: key 'num_shape'", FaceModelFormatError)
+        columns = np.shape(arrays["shapedirs"])[2]
+        if num_shape.ndim != 0 or num_shape.dtype.kind not in "iu" or not 0 <= num_shape < columns:
+            raise FaceModelFormatError(f"{source}: key 'num_shape' should be one integer in [0, {columns}), got {num_shape!r:.40}")
 
 
 def _check_layout(arrays: dict[str, Any], source: str) -> None:
@@ -62,19 +99,34 @@ def _check_layout(arrays: dict[str, Any], source: str) -> None:
 
 
 def read_face_model_arrays(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a FLAME ``.pkl`` (restricted unpickler, no chumpy needed) or a layout ``.npz``."""
-    source = os.fspath(path)
-    if not os.path.exists(source):
-        raise FileNotFoundError(f"{source}: face model file not found")
-    if source.endswith(".npz"):
-        with np.load(source, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+    """Read a FLAME ``.pkl`` (restricted unpickler, no chumpy needed) or a layout ``.npz``.
+
+    Regular files only; an ``.npz`` is checked member by member from its headers (required keys
+    real numbers, no objects, sizes within limits) before loading. Shapes and value ranges are
+    checked (:func:`_check_layout`, :func:`_check_values`).
+    """
+    source = require_regular_file(path, "face model file")
+    if looks_like_npz(source):
+        with NpzArchive(source, FaceModelFormatError) as archive:
+            arrays = {k: archive.load(k, kinds="iuf" if k in REQUIRED_KEYS else "biufUS") for k in archive.files}
     else:
         arrays = load_pickle(source, strict=False)  # unused exotic chumpy entries must not block loading
         if not isinstance(arrays, dict):
             raise FaceModelFormatError(f"{source}: expected a pickled dict of arrays, got {type(arrays).__name__}")
     _check_layout(arrays, source)
+    _check_values(arrays, source)
     return arrays
+
+
+def _eyelid(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """One of SMIRK's eyelid blendshapes ``[V, 3]`` (a regular, finite ``.npy`` of ``shape``)."""
+    try:
+        values = read_npy(path, "eyelid blendshape", FaceModelFormatError, shape=shape)
+    except OSError as exc:  # a folder, FIFO or device where the .npy should be
+        raise FaceModelFormatError(str(exc)) from None
+    if not np.isfinite(values).all():
+        raise FaceModelFormatError(f"{path}: eyelid blendshape has NaN/inf values; it must be finite")
+    return values
 
 
 def _guess_flame_name(source: str) -> str:
@@ -170,11 +222,7 @@ class FaceModel(nn.Module):
             folder = Path(eyelids_dir) if eyelids_dir else Path(key).parent
             left, right = folder / "l_eyelid.npy", folder / "r_eyelid.npy"
             if left.exists() and right.exists():
-                stack = [np.load(p, allow_pickle=False) for p in (left, right)]
-                for p, a in zip((left, right), stack):
-                    if a.shape != arrays["v_template"].shape:
-                        raise FaceModelFormatError(f"{p}: eyelid shape should be {list(arrays['v_template'].shape)}, got {list(a.shape)}")
-                arrays["eyelid_dirs"] = np.stack(stack, -1)
+                arrays["eyelid_dirs"] = np.stack([_eyelid(p, np.shape(arrays["v_template"])) for p in (left, right)], -1)
         return cls(arrays, num_shape, name, source=key)
 
     # ------------------------------------------------------------------ evaluation
