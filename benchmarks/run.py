@@ -13,7 +13,6 @@ import argparse
 import json
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,9 +35,9 @@ def _timeit(fn, repeats: int) -> float:
 
 def bench_face_model(frames: int = 128, repeats: int = 20) -> dict:
     import smplx
-    from modeling_tdmm.synthetic_flame import flame_like_arrays, write_plain_pickle, write_smplx_folder
 
     from modeling_tdmm import FaceModel
+    from modeling_tdmm.synthetic_flame import flame_like_arrays, write_plain_pickle, write_smplx_folder
 
     with tempfile.TemporaryDirectory() as tmp:
         arrays = flame_like_arrays()
@@ -69,8 +68,8 @@ def bench_face_model(frames: int = 128, repeats: int = 20) -> dict:
 
 def bench_render(frames: int = 125, size: int = 256) -> dict:
     from modeling_tdmm import FaceModel
-    from tdmm_demo.stages import showcase_clip
     from modeling_tdmm.video import render_clip, write_frames
+    from tdmm_demo.stages import showcase_clip
 
     model = FaceModel.load("open-head-v1")
     clip = showcase_clip(model, seconds=frames / 25.0)
@@ -154,15 +153,14 @@ def _scores(predictions: list[str], test) -> dict:
 
 def bench_m2l(tokenizer_dir: Path | None, m2l_dir: Path | None, clips: int = 2000, max_test: int = 200) -> dict:
     """Train (unless given) a geometry tokenizer and the default M2L, then score descriptions of the test split."""
-    from tdmm_train.launch import run_trainer
-
-    from tdmm_eval.description_baselines import MajorityDescription, NearestCaption
     from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
     from modeling_tdmm.motion2language import Motion2Language
     from modeling_tdmm.motion_data import encode_rows
-    from tdmm_eval.description_scores import attribute_accuracy, judge
     from open3dfacevid.features import row_to_clip
     from open3dfacevid.loading import load_corpus
+    from tdmm_eval.description_baselines import MajorityDescription, NearestCaption
+    from tdmm_eval.description_scores import attribute_accuracy, judge
+    from tdmm_train.launch import run_trainer
 
     work = Path(tempfile.mkdtemp(prefix="tdmm-bench-m2l-"))
     result: dict = {}
@@ -212,21 +210,27 @@ def bench_m2l(tokenizer_dir: Path | None, m2l_dir: Path | None, clips: int = 200
 def bench_l2m(tokenizer_dir: Path, l2m_dirs: dict[str, Path | None], m2l_dir: Path | None, clips: int = 2000,
               guidance: float | None = None, max_test: int = 200) -> dict:
     """Train (unless given) Language2Motion with word_prefix and global conditioning; measure on the test split."""
-    from tdmm_train.launch import run_trainer
     from modeling_tdmm.language2motion import DEFAULT_GUIDANCE
+    from tdmm_train.launch import run_trainer
 
     guidance = DEFAULT_GUIDANCE if guidance is None else guidance
 
-    from tdmm_eval.description_baselines import NearestCaption
-    from tdmm_eval.l2m_eval import (frechet_distance, generate_like, keyword_swaps, motion_features, param_l2,
-                                    teacher_forced_accuracy)
     from modeling_tdmm.language2motion import Language2Motion
     from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
     from modeling_tdmm.motion_data import encode_rows
     from open3dfacevid.attributes import emotion_family
-    from tdmm_eval.description_scores import truth_of
     from open3dfacevid.features import row_to_clip
     from open3dfacevid.loading import load_corpus
+    from tdmm_eval.description_baselines import NearestCaption
+    from tdmm_eval.description_scores import truth_of
+    from tdmm_eval.l2m_eval import (
+        frechet_distance,
+        generate_like,
+        keyword_swaps,
+        motion_features,
+        param_l2,
+        teacher_forced_accuracy,
+    )
 
     corpus = load_corpus("procedural", num_clips=clips)
     train, test = corpus["train"].with_format("numpy"), corpus["test"].with_format("numpy")

@@ -82,10 +82,9 @@ def stage_corpus(out: Path, num_clips: int = 2000) -> list[Path]:
     """A small procedural Open3DFaceVid corpus and a few rendered, labelled clips from it."""
     import datasets
 
+    from modeling_tdmm.video import render_clip, write_frames
     from open3dfacevid.corpus import build_corpus
     from open3dfacevid.features import row_to_clip
-
-    from modeling_tdmm.video import render_clip, write_frames
 
     folder = out / "corpus"
     stats = build_corpus(folder, "procedural", num_clips=num_clips, seed=0, num_shards=2)
@@ -114,11 +113,10 @@ def stage_tokenizer(out: Path) -> list[Path]:
     import datasets
     import numpy as np
 
-    from open3dfacevid.features import row_to_clip
-
     from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
     from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
     from modeling_tdmm.video import render_clip, write_frames
+    from open3dfacevid.features import row_to_clip
 
     folder = out / "tokenizer"
     run_trainer("train_tokenizer.py", "tokenizer.yaml", folder, "--dataset_name", str(out / "corpus"))
@@ -145,9 +143,8 @@ def stage_m2l(out: Path, shown: int = 4) -> list[Path]:
     """Fine-tune the default Motion2Language; describe a few test clips beside their ground truth."""
     import datasets
 
-    from open3dfacevid.features import row_to_clip
-
     from modeling_tdmm.motion2language import Motion2Language
+    from open3dfacevid.features import row_to_clip
 
     folder = out / "m2l"
     run_trainer("sft_m2l.py", "m2l.yaml", folder, "--dataset_name", str(out / "corpus"),

@@ -7,8 +7,8 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
-from modeling_tdmm.motion_fields import MOTION_FIELDS
 from modeling_tdmm.motion_data import MotionCollator
+from modeling_tdmm.motion_fields import MOTION_FIELDS
 
 MOTION_KEYS = tuple(MOTION_FIELDS)  # expression, jaw_pose, eyelids, head_pose
 _HIST_EDGES = np.linspace(0.0, 500.0, 10001)  # per-vertex error histogram, mm (0.05 mm bins)

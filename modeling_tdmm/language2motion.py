@@ -10,7 +10,6 @@ runs only with ``trust_remote_code=True``.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,8 +19,13 @@ import torch
 
 from .clip import FaceClip
 from .modeling_language2motion import DEFAULT_GUIDANCE, check_generation_options
-from .processing_face_tokens import (LANGUAGE2MOTION, PROCESSOR_FILE, FaceTokenProcessor, check_model_folder,
-                                     load_geometry_tokenizer)
+from .processing_face_tokens import (
+    LANGUAGE2MOTION,
+    PROCESSOR_FILE,
+    FaceTokenProcessor,
+    check_model_folder,
+    load_geometry_tokenizer,
+)
 
 __all__ = ["DEFAULT_GUIDANCE", "Language2Motion", "PromptError"]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import torch
 
-
 __all__ = ["rigid_transforms", "skin"]
 
 

@@ -8,8 +8,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from .face_model import FaceModel
-from .io_utils import atomic_path
 from .facs import describe
+from .io_utils import atomic_path
 from .render import Camera, render_mesh
 from .video import label_font
 

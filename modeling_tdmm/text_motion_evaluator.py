@@ -17,6 +17,7 @@ from tqdm import tqdm
 from .clip import FaceClip
 from .motion_data import MotionCollator
 
+
 class TextMotionEvaluator:
     """``embed_clips``, ``embed_texts`` and ``read_attributes`` with a trained :class:`MotionEvaluator`."""
 

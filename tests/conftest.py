@@ -8,10 +8,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from modeling_tdmm.synthetic_flame import flame_like_arrays, write_chumpy_pickle, write_smplx_folder  # noqa: E402
-
 from modeling_tdmm import FaceModel  # noqa: E402
 from modeling_tdmm.clip import FaceClip  # noqa: E402
+from modeling_tdmm.synthetic_flame import flame_like_arrays, write_chumpy_pickle, write_smplx_folder  # noqa: E402
 
 
 @pytest.fixture(scope="session")

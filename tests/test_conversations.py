@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from open3dfacevid.attributes import emotion_family
-from tdmm_train.conversations import TASKS, answer, build_conversation
 from open3dfacevid.lexicon import get
 from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize
+from tdmm_train.conversations import TASKS, answer, build_conversation
 
 FACE = "<|face_start|><|face_1|><|face_2|><|face_end|>"
 

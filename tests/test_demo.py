@@ -1,7 +1,7 @@
 from PIL import Image
 
-from tdmm_demo import stages as demo
 from modeling_tdmm.showcase import contact_sheet
+from tdmm_demo import stages as demo
 
 
 def test_demo_skips_complete_stages_and_redoes_missing_ones(tmp_path, monkeypatch):

@@ -25,9 +25,9 @@ from modeling_tdmm.language2motion import Language2Motion
 from modeling_tdmm.limits import LimitError
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.modeling_language2motion import Language2MotionModel
-from modeling_tdmm.text_encoders import resolve_text_encoder
 from modeling_tdmm.motion2language import Motion2Language
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor, ModelFolderError
+from modeling_tdmm.text_encoders import resolve_text_encoder
 from modeling_tdmm.video import render_clip, write_frames
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,13 +14,13 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
 from modeling_tdmm.configuration_language2motion import Language2MotionConfig
-from modeling_tdmm.motion_data import TextMotionCollator
-from tdmm_eval.l2m_eval import token_accuracy
 from modeling_tdmm.language2motion import Language2Motion, PromptError
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.modeling_language2motion import DEFAULT_GUIDANCE, REMOTE_CODE_FILES, Language2MotionModel
-from modeling_tdmm.text_encoders import resolve_text_encoder
+from modeling_tdmm.motion_data import TextMotionCollator
 from modeling_tdmm.processing_face_tokens import PROCESSOR_FILE, FaceTokenProcessor
+from modeling_tdmm.text_encoders import resolve_text_encoder
+from tdmm_eval.l2m_eval import token_accuracy
 
 ROOT = Path(__file__).resolve().parents[1]
 K = 16  # codebook size of the tiny models
@@ -275,8 +275,9 @@ def test_folder_records_its_geometry_tokenizer_like_m2l_and_loads_installed_clas
 
 
 def test_pipeline_reuses_from_pretrained_checks_and_the_one_duration_conversion(tmp_path, model, text_tokenizer, geometry):
-    import modeling_tdmm.pipelines  # noqa: F401
     from transformers import pipeline
+
+    import modeling_tdmm.pipelines  # noqa: F401
 
     folder = save_l2m(tmp_path / "l2m", model, text_tokenizer, geometry)
     generate = pipeline("text-to-face-motion", model=str(folder), trust_remote_code=True)
@@ -335,8 +336,9 @@ def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, ge
     assert main(["generate", "a smile", "a frown", "--model", str(out), "--seconds", "0.4", "-o", str(tmp_path / "g.glb")]) == 0
     assert (tmp_path / "g_00.glb").exists() and (tmp_path / "g_01.glb").exists()
 
-    import modeling_tdmm.pipelines  # noqa: F401
     from transformers import pipeline
+
+    import modeling_tdmm.pipelines  # noqa: F401
 
     generate = pipeline("text-to-face-motion", model=str(out), trust_remote_code=True)
     result = generate("a person frowns", seconds=0.8, seed=1)

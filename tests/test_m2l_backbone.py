@@ -1,9 +1,9 @@
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from tdmm_train.m2l_backbone import IM_END, IM_START, build_backbone, train_text_tokenizer
 from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize
+from tdmm_train.m2l_backbone import IM_END, IM_START, build_backbone, train_text_tokenizer
 
 TEXTS = [t for c in (synthesize(s) for s in sample_specs(40, seed=0)) for t in (c.prompt, *c.captions)]
 

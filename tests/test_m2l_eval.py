@@ -3,11 +3,11 @@ import pytest
 import torch
 
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
-from tdmm_eval.description_baselines import MajorityDescription, NearestCaption
-from tdmm_eval.l2m_eval import frechet_distance, motion_features, param_l2
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+from tdmm_eval.description_baselines import MajorityDescription, NearestCaption
 from tdmm_eval.description_scores import attribute_accuracy, judge, truth_of
+from tdmm_eval.l2m_eval import frechet_distance, motion_features, param_l2
 
 ATTRIBUTES = {"emotions": ["delighted"], "emotion_families": ["joy"], "intensity": "strong",
               "head_motion": {"kind": "nod", "name": "nod twice"}}

@@ -12,12 +12,12 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
-from tdmm_train.m2l_backbone import IM_END, build_backbone
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
-from tdmm_train.conversations import build_conversation
 from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize
+from tdmm_train.conversations import build_conversation
+from tdmm_train.m2l_backbone import IM_END, build_backbone
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,10 +7,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_tdmm.cli import main as tdmm
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
-from tdmm_train.m2l_backbone import build_backbone
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.motion2language import ClipTooLongError, Motion2Language
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+from tdmm_train.m2l_backbone import build_backbone
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,9 @@ def test_cli_describe_json_and_tracker_files(tmp_path, m2l_folder, capsys):
 
 
 def test_pipeline_describes_clips_and_files(tmp_path, m2l_folder):
-    import modeling_tdmm.pipelines  # noqa: F401  (registers the task)
     from transformers import pipeline
+
+    import modeling_tdmm.pipelines  # noqa: F401  (registers the task)
 
     describe = pipeline("face-motion-description", model=str(m2l_folder))
     clip = make_clip(num_frames=12, seed=5)

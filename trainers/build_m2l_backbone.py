@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from tdmm_train.m2l_backbone import build_backbone
 from open3dfacevid.lexicon import lexicon
 from open3dfacevid.loading import load_corpus
+from tdmm_train.m2l_backbone import build_backbone
 
 
 @dataclass

@@ -21,14 +21,15 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser
 
-from tdmm_train.m2l_backbone import build_backbone
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.motion_data import encode_rows
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
-from tdmm_train.training_utils import checkpoint_to_resume, cpu_flag_without_gpu, finish_distributed
-from tdmm_train.conversations import TASKS, build_conversation
 from open3dfacevid.lexicon import lexicon
 from open3dfacevid.loading import CorpusArguments
+from tdmm_train.conversations import TASKS, build_conversation
+from tdmm_train.m2l_backbone import build_backbone
+from tdmm_train.training_utils import checkpoint_to_resume, cpu_flag_without_gpu, finish_distributed
+
 
 @dataclass
 class ScriptArguments(CorpusArguments):

@@ -32,8 +32,13 @@ from open3dfacevid.features import clip_texts
 from open3dfacevid.loading import CorpusArguments
 from tdmm_eval.evaluator_figures import evaluator_figures
 from tdmm_eval.evaluator_labels import attributes_of, clip_labels, label_vocabularies
-from tdmm_train.training_utils import (RunningMetricsTrainer, checkpoint_to_resume, config_arguments, cpu_flag_without_gpu,
-                                       finish_distributed)
+from tdmm_train.training_utils import (
+    RunningMetricsTrainer,
+    checkpoint_to_resume,
+    config_arguments,
+    cpu_flag_without_gpu,
+    finish_distributed,
+)
 
 EvaluatorArguments = config_arguments(MotionEvaluatorConfig, (
     "hidden_size", "num_layers", "kernel_size", "embed_dim", "dropout", "contrastive_temperature", "text_encoder", "max_text_tokens",

@@ -22,16 +22,15 @@ from transformers import AutoTokenizer, TrainingArguments, set_seed
 from trl import TrlParser
 
 from modeling_tdmm.configuration_language2motion import Language2MotionConfig
-from modeling_tdmm.motion_data import TextMotionCollator
-from open3dfacevid.features import clip_texts
-from tdmm_train.l2m_training import Language2MotionTrainer
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.modeling_language2motion import Language2MotionModel
-from modeling_tdmm.text_encoders import resolve_text_encoder
-from modeling_tdmm.motion_data import encode_rows
+from modeling_tdmm.motion_data import TextMotionCollator, encode_rows
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
-from tdmm_train.training_utils import checkpoint_to_resume, config_arguments, cpu_flag_without_gpu, finish_distributed
+from modeling_tdmm.text_encoders import resolve_text_encoder
+from open3dfacevid.features import clip_texts
 from open3dfacevid.loading import CorpusArguments
+from tdmm_train.l2m_training import Language2MotionTrainer
+from tdmm_train.training_utils import checkpoint_to_resume, config_arguments, cpu_flag_without_gpu, finish_distributed
 
 
 @dataclass

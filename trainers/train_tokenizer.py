@@ -20,10 +20,10 @@ from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConf
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.motion_data import MotionCollator
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+from open3dfacevid.loading import CorpusArguments
 from tdmm_eval.tokenizer_eval import evaluate_tokenizer
 from tdmm_train.tokenizer_training import TokenizerTrainer, feature_statistics
 from tdmm_train.training_utils import checkpoint_to_resume, config_arguments, cpu_flag_without_gpu, finish_distributed
-from open3dfacevid.loading import CorpusArguments
 
 
 @dataclass

@@ -13,7 +13,19 @@ import numpy as np
 
 from ..facs import expression_names
 from .rig import Head
-from .surface import EYE_HALF_WIDTH, EYE_OPEN_DOWN, EYE_OPEN_UP, EYE_X, LID_MARGIN, MOUTH_HALF_WIDTH, Y_EYE, Y_MOUTH, eye_aperture, eyeball_front_z, smoothstep
+from .surface import (
+    EYE_OPEN_DOWN,
+    EYE_OPEN_UP,
+    EYE_X,
+    LID_MARGIN,
+    MOUTH_HALF_WIDTH,
+    Y_EYE,
+    Y_MOUTH,
+    eye_aperture,
+    eyeball_front_z,
+    smoothstep,
+)
+
 
 class _Fields:
     """Geometry helpers bound to one head."""
