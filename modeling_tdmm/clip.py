@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.spatial.transform import Rotation, Slerp
 
 from .io_utils import NpzArchive, as_real_array, atomic_savez, one_line
 from .limits import MAX_FPS, MAX_FRAMES
 from .motion_fields import MOTION_FIELDS, OPTIONAL_MOTION_FIELDS, ROTATION_FIELDS
+from .rotations import slerp_axis_angle
 
 METADATA_FIELDS = ("clip_id", "prompt", "captions", "source", "face_model", "attributes")
 _TEXT_FIELDS = ("clip_id", "prompt", "source", "face_model")
@@ -243,7 +243,7 @@ class FaceClip:
                 fields[name] = np.repeat(values, new_count, 0)
             elif name in ROTATION_FIELDS:
                 parts = [
-                    Slerp(old_t, Rotation.from_rotvec(values[:, k:k + 3].astype(np.float64)))(new_t).as_rotvec()
+                    slerp_axis_angle(old_t, values[:, k:k + 3], new_t)
                     for k in range(0, values.shape[1], 3)
                 ]
                 fields[name] = np.concatenate(parts, 1)

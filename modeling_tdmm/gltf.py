@@ -13,12 +13,12 @@ import struct
 
 import numpy as np
 import torch
-from scipy.spatial.transform import Rotation
 
 from .clip import FaceClip
 from .face_model import JOINT_NAMES, NUM_JOINTS, FaceModel
 from .io_utils import atomic_path
 from .render import vertex_normals
+from .rotations import axis_angle_to_quaternion
 from .video import check_fps
 
 _FLOAT, _USHORT, _UINT = 5126, 5123, 5125
@@ -118,7 +118,7 @@ def clip_to_glb(clip: FaceClip, model: FaceModel, path: str | os.PathLike) -> No
     if clip.eye_pose is not None:
         rotations[3], rotations[4] = clip.eye_pose[:, :3], clip.eye_pose[:, 3:]
     for joint, rotvec in rotations.items():
-        quats = Rotation.from_rotvec(rotvec.astype(np.float64)).as_quat()  # x, y, z, w
+        quats = axis_angle_to_quaternion(rotvec)  # x, y, z, w
         samplers.append({"input": time_acc, "output": buf.add(quats, "VEC4", _FLOAT), "interpolation": "LINEAR"})
         channels.append({"sampler": len(samplers) - 1, "target": {"node": 1 + joint, "path": "rotation"}})
 

@@ -6,10 +6,12 @@ torch, no package imports, so it travels with the remote code of saved models.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["axis_angle_to_matrix", "matrix_to_axis_angle", "axis_angle_to_6d", "sixd_to_axis_angle"]
+__all__ = ["axis_angle_to_matrix", "matrix_to_axis_angle", "axis_angle_to_6d", "sixd_to_axis_angle",
+           "axis_angle_to_quaternion", "slerp_axis_angle"]
 
 
 def axis_angle_to_matrix(rotvec: torch.Tensor) -> torch.Tensor:
@@ -66,3 +68,19 @@ def sixd_to_axis_angle(sixd: torch.Tensor) -> torch.Tensor:
     c2 = F.normalize(b - (c1 * b).sum(-1, keepdim=True) * c1, dim=-1)
     c3 = torch.cross(c1, c2, dim=-1)
     return matrix_to_axis_angle(torch.stack([c1, c2, c3], -1))
+
+
+def axis_angle_to_quaternion(rotvec: np.ndarray) -> np.ndarray:
+    """Axis-angle ``[..., 3]`` (radians) -> unit quaternions ``[..., 4]`` in (x, y, z, w) order, as glTF stores them."""
+    from scipy.spatial.transform import Rotation
+
+    flat = np.asarray(rotvec, np.float64).reshape(-1, 3)
+    return Rotation.from_rotvec(flat).as_quat().reshape(*np.shape(rotvec)[:-1], 4)
+
+
+def slerp_axis_angle(times: np.ndarray, rotvec: np.ndarray, new_times: np.ndarray) -> np.ndarray:
+    """Rotations ``rotvec [T, 3]`` at ``times [T]`` (s, increasing) -> ``[T', 3]`` at ``new_times [T']`` by
+    spherical linear interpolation (the shortest arc between neighbouring keys)."""
+    from scipy.spatial.transform import Rotation, Slerp
+
+    return Slerp(times, Rotation.from_rotvec(np.asarray(rotvec, np.float64)))(new_times).as_rotvec()
