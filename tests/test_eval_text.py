@@ -35,3 +35,21 @@ def test_local_metric_modules_load_offline_and_score():
     assert other["bleu4"] < 20
     assert rouge.compute(predictions=["the person smiles"], references=[["a frown", "the person smiles"]])["rougeL"] == pytest.approx(1.0)
     assert rouge.compute(predictions=["nothing alike"], references=[["the person smiles"]])["rougeL"] == 0.0
+
+
+def test_bleu1_cider_and_bertscore_on_known_inputs():
+    bleu = load_text_metric("bleu4")
+    assert bleu.compute(predictions=["the person smiles"], references=[["the person smiles"]])["bleu1"] == pytest.approx(100.0)
+    cider = load_text_metric("cider")
+    references = [["the person smiles and nods", "a smile and a nod"], ["she frowns and shakes her head", "a frown"],
+                  ["he looks surprised", "surprise on his face"]]
+    perfect = cider.compute(predictions=[r[0] for r in references], references=references)
+    wrong = cider.compute(predictions=[references[(i + 1) % 3][0] for i in range(3)], references=references)
+    assert perfect["cider"] > 3.0 and wrong["cider"] < 0.5 * perfect["cider"]
+    assert cider.compute(predictions=["xyz"], references=[["the person smiles"]])["cider"] == 0.0
+    bertscore = load_text_metric("bertscore")
+    same = bertscore.compute(predictions=["the person smiles"], references=[["a frown", "the person smiles"]])
+    assert same["f1"] == pytest.approx(1.0, abs=1e-4) and same["encoder"] == "all-MiniLM-L6-v2"
+    close = bertscore.compute(predictions=["the woman smiles"], references=[["the person smiles"]])["f1"]
+    far = bertscore.compute(predictions=["stock prices fell sharply"], references=[["the person smiles"]])["f1"]
+    assert 1.0 > close > far
