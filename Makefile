@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 
-.PHONY: install test demo bench open-head clean
+.PHONY: install test demo bench report open-head clean
 
 install: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py --out outputs/bench
+
+# The full evaluation report of the demo models (make demo first; the demo itself writes the quick one).
+report: install
+	$(BIN)/python -m tdmm_eval report --models outputs/demo --out outputs/report
 
 # Rebuild the embedded head from code (modeling_tdmm/open_head/).
 open-head: install
