@@ -8,8 +8,10 @@ class MotionEvaluatorConfig(PretrainedConfig):
     """Hyper-parameters and label vocabularies of :class:`MotionEvaluator`.
 
     Args:
-        motion_fields: per-frame motion fields read, with widths (the clip contract's
-            ``MOTION_FIELDS``: expression 50, jaw 3, eyelids 2, head 3).
+        motion_fields: per-frame motion fields read, in order, as ``[name, width]`` pairs (the clip
+            contract's ``MOTION_FIELDS``: expression 50, jaw 3, eyelids 2, head 3). A list, not a
+            dict: config files are written with sorted keys, and a dict would come back in another
+            order, concatenating the values differently.
         hidden_size: width of the motion encoder.
         num_layers: residual temporal convolution blocks (dilations 1, 2, 4, ... frames).
         kernel_size: temporal kernel of each block, in frames.
@@ -35,7 +37,7 @@ class MotionEvaluatorConfig(PretrainedConfig):
 
     def __init__(
         self,
-        motion_fields: dict | None = None,
+        motion_fields: list | None = None,
         hidden_size: int = 192,
         num_layers: int = 4,
         kernel_size: int = 5,
@@ -60,7 +62,7 @@ class MotionEvaluatorConfig(PretrainedConfig):
             raise ValueError(f"contrastive_temperature must be positive, got {contrastive_temperature}")
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be an odd number of frames, got {kernel_size}")
-        self.motion_fields = dict(motion_fields or {"expression": 50, "jaw_pose": 3, "eyelids": 2, "head_pose": 3})
+        self.motion_fields = [list(pair) for pair in motion_fields or [["expression", 50], ["jaw_pose", 3], ["eyelids", 2], ["head_pose", 3]]]
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.kernel_size = kernel_size
@@ -84,7 +86,12 @@ class MotionEvaluatorConfig(PretrainedConfig):
     @property
     def motion_dim(self) -> int:
         """Values per frame: the motion fields, then their frame-to-frame velocities."""
-        return 2 * sum(self.motion_fields.values())
+        return 2 * sum(width for _, width in self.motion_fields)
+
+    @property
+    def motion_field_names(self) -> list[str]:
+        """The motion fields read, in the order their values are concatenated."""
+        return [name for name, _ in self.motion_fields]
 
 
 __all__ = ["MotionEvaluatorConfig"]

@@ -124,7 +124,7 @@ class MotionEvaluator(PreTrainedModel):
     # ------------------------------------------------------------------ motion
     def motion_features(self, mask: torch.Tensor, **motion: torch.Tensor) -> torch.Tensor:
         """Per-frame features ``[B, T, 2 * D]``: the fields then their velocities (per frame), unnormalised."""
-        values = torch.cat([motion[name].float() for name in self.config.motion_fields], -1)
+        values = torch.cat([motion[name].float() for name in self.config.motion_field_names], -1)
         values = values * mask.unsqueeze(-1)
         velocity = torch.zeros_like(values)
         step = mask[:, 1:] & mask[:, :-1]

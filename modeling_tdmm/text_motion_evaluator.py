@@ -64,7 +64,7 @@ class TextMotionEvaluator:
         pooled, embeds = [], []
         for start in range(0, len(rows), batch_size):
             batch = collate(rows[start:start + batch_size])
-            p, e = self.model.encode_motion(batch["mask"], **{k: batch[k] for k in self.config.motion_fields})
+            p, e = self.model.encode_motion(batch["mask"], **{k: batch[k] for k in self.config.motion_field_names})
             pooled.append(p)
             embeds.append(e)
         if not rows:

@@ -148,6 +148,17 @@ def test_saved_evaluator_loads_in_a_fresh_process_without_the_package(tmp_path, 
     np.testing.assert_allclose(reloaded.embed_texts(["a person smiles"]), evaluator.embed_texts(["a person smiles"]), atol=1e-6)
 
 
+def test_saved_evaluator_reads_motion_exactly_as_in_memory(tmp_path, evaluator, clips):
+    """Config files are written with sorted keys: the motion fields must come back in their order."""
+    with torch.no_grad():
+        evaluator.model.feature_mean.normal_()  # distinct statistics per field, so an order change shows
+    evaluator.model.save_pretrained(tmp_path)
+    evaluator.text_tokenizer.save_pretrained(tmp_path)
+    reloaded = TextMotionEvaluator.from_pretrained(tmp_path)
+    assert reloaded.config.motion_field_names == ["expression", "jaw_pose", "eyelids", "head_pose"]
+    np.testing.assert_allclose(reloaded.embed_clips(clips[:4]), evaluator.embed_clips(clips[:4]), atol=1e-6)
+
+
 def test_training_script_writes_an_evaluator_with_its_figures(tmp_path):
     out = tmp_path / "evaluator"
     command = [sys.executable, "-m", "tdmm_train.train_evaluator", "--config", str(config_path("evaluator.yaml")),

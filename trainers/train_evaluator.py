@@ -55,7 +55,7 @@ class EvaluatorExamples(torch.utils.data.Dataset):
     """Clips with the sentence features of all their texts and their attribute labels."""
 
     def __init__(self, rows: Any, evaluator: TextMotionEvaluator, vocab: dict[str, list[str]], texts_per_clip: int) -> None:
-        fields = list(evaluator.config.motion_fields)
+        fields = evaluator.config.motion_field_names
         self.clips = [{k: np.asarray(row[k], np.float32) for k in (*fields, "shape")} for row in rows]
         texts = [clip_texts(row)[:texts_per_clip] for row in rows.select_columns(["prompt", "captions"])]
         flat = [t for clip in texts for t in clip]
@@ -100,7 +100,7 @@ class EvaluatorTrainer(RunningMetricsTrainer):
 def normalization(model: MotionEvaluator, clips: list[dict[str, np.ndarray]]) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and std ``[2 * D]`` of the evaluator's per-frame features over ``clips``."""
     batch = MotionCollator(window=None)(clips[:2000])
-    features = model.motion_features(batch["mask"], **{k: batch[k] for k in model.config.motion_fields})
+    features = model.motion_features(batch["mask"], **{k: batch[k] for k in model.config.motion_field_names})
     valid = features[batch["mask"]]
     return valid.mean(0), valid.std(0)
 
