@@ -140,6 +140,47 @@ def section_l2m(evaluator: TextMotionEvaluator, l2m_dir: Path, train: Any, test:
     return {"rows": rows, "keyword_swap": swap, "test_prompts": len(prompts)}
 
 
+def caption_metrics(predictions: list[str], references: list[list[str]]) -> dict[str, float]:
+    """BLEU-1/4, ROUGE-L, CIDEr-D and BERTScore F1 against all references (local evaluate modules)."""
+    from tdmm_eval.text_metrics import load_text_metric
+
+    bleu = load_text_metric("bleu4").compute(predictions=predictions, references=references)
+    return {"bleu1": bleu["bleu1"], "bleu4": bleu["bleu4"],
+            "rougeL": 100 * load_text_metric("rouge_l").compute(predictions=predictions, references=references)["rougeL"],
+            "cider": load_text_metric("cider").compute(predictions=predictions, references=references)["cider"],
+            "bertscore": 100 * load_text_metric("bertscore").compute(predictions=predictions, references=references)["f1"]}
+
+
+def section_m2l(evaluator: TextMotionEvaluator, m2l_dir: Path, train: Any, test: list[dict]) -> dict[str, Any]:
+    """Table 1: Motion2Language's descriptions vs a majority answer, the nearest training clip in face-token
+    space and the nearest in the evaluator's motion space; attributes read by the lexicon judge, caption metrics."""
+    from modeling_tdmm.motion2language import Motion2Language
+    from modeling_tdmm.motion_data import encode_rows
+    from tdmm_eval.description_baselines import MajorityDescription, NearestCaption
+    from tdmm_eval.description_scores import attribute_accuracy, judge
+
+    m2l = Motion2Language.from_pretrained(m2l_dir)
+    clips = [row_to_clip(r) for r in test]
+    truth = [c.attributes for c in clips]
+    references = [list(c.captions) for c in clips]
+    train_captions = [[str(c) for c in captions] for captions in train["captions"]]
+    geometry = m2l.processor.tokenizer
+    train_rows = [train[i] for i in range(len(train))]
+    nearest_codes = NearestCaption(encode_rows(train_rows, geometry), train_captions, geometry.config.codebook_size)
+    nearest_motion = (evaluator.embed_clips(clips) @ evaluator.embed_clips(train_rows).T).argmax(1)
+    texts = {
+        "Motion2Language": m2l.describe(clips, batch_size=16),
+        "majority": MajorityDescription(train_captions, lambda t: tuple(judge(t).values())).predict(len(clips)),
+        "nearest clip (face tokens)": nearest_codes.predict(encode_rows(test, geometry)),
+        "nearest clip (evaluator)": [train_captions[int(i)][0] for i in nearest_motion],
+    }
+    rows = {name: {**attribute_accuracy(t, truth), **caption_metrics(t, references)} for name, t in texts.items()}
+    asked = m2l.describe(clips, question="What emotion does the person show?", batch_size=16)
+    rows["Motion2Language"]["emotion_when_asked"] = attribute_accuracy(asked, truth)["emotion"]
+    examples = [{"truth": references[i][0], "m2l": texts["Motion2Language"][i], "asked": asked[i]} for i in range(4)]
+    return {"rows": rows, "examples": examples}
+
+
 def embedding_figure(evaluator: TextMotionEvaluator, test: list[dict], path: Path, seed: int = 0) -> Path:
     """t-SNE of the evaluator's motion embeddings of test clips, coloured by emotion family."""
     import matplotlib
@@ -198,6 +239,20 @@ def markdown(results: dict[str, Any], command: str) -> str:
                   "| | " + " | ".join(MOTION_FIELDS) + " |", "|---" * (len(MOTION_FIELDS) + 1) + "|",
                   "| error | " + " | ".join(f"{tok['groups'][f'{n}_error']:.4f}" for n in MOTION_FIELDS) + " |",
                   "| signal | " + " | ".join(f"{tok['groups'][f'{n}_signal']:.4f}" for n in MOTION_FIELDS) + " |", ""]
+    if "m2l" in results:
+        lines += ["## Motion2Language (Table 1)", "",
+                  "Descriptions of the test clips; emotion, head motion and intensity as the lexicon judge reads them "
+                  "from the text, against ground truth; caption metrics against all references (BERTScore with "
+                  "all-MiniLM-L6-v2, not roberta-large).", "",
+                  "| | emotion | emotion (asked) | head | intensity | BLEU-1 | BLEU-4 | ROUGE-L | CIDEr | BERTScore |",
+                  "|---" * 10 + "|"]
+        for name, row in results["m2l"]["rows"].items():
+            asked = _pct(row["emotion_when_asked"]) if "emotion_when_asked" in row else ""
+            lines.append(f"| {name} | {_pct(row['emotion'])} | {asked} | {_pct(row['head_motion'])} | {_pct(row['intensity'])} | "
+                         f"{row['bleu1']:.1f} | {row['bleu4']:.1f} | {row['rougeL']:.1f} | {row['cider']:.2f} | {row['bertscore']:.1f} |")
+        lines += ["", "| ground truth | Motion2Language | asked for the emotion |", "|---|---|---|"]
+        lines += [f"| {e['truth']} | {e['m2l']} | {e['asked']} |" for e in results["m2l"]["examples"]]
+        lines.append("")
     if "l2m" in results:
         l2m = results["l2m"]
         lines += ["## Language2Motion (Table 3)", "",
@@ -244,6 +299,8 @@ def run_report(models: Path, out: Path, quick: bool = False, seed: int = 0, comm
     steps = [("evaluator", lambda: section_evaluator(evaluator, test, models / "evaluator"))]
     if (models / "tokenizer" / "config.json").exists():
         steps.append(("tokenizer", lambda: section_tokenizer(evaluator, models / "tokenizer", test)))
+    if (models / "m2l" / "config.json").exists():
+        steps.append(("m2l", lambda: section_m2l(evaluator, models / "m2l", corpus["train"], test)))
     if (models / "l2m" / "config.json").exists():
         steps.append(("l2m", lambda: section_l2m(evaluator, models / "l2m", corpus["train"], test, quick, seed)))
     for name, step in tqdm(steps, desc="report", unit="section"):

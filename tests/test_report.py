@@ -3,7 +3,7 @@ import json
 
 import pytest
 import torch
-from transformers import AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
 from modeling_tdmm.configuration_language2motion import Language2MotionConfig
@@ -18,6 +18,7 @@ from open3dfacevid.corpus import build_corpus
 from tdmm_eval.__main__ import main as tdmm_eval
 from tdmm_eval.evaluator_labels import label_vocabularies
 from tdmm_eval.report import run_report
+from tdmm_train.m2l_backbone import build_backbone
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +38,28 @@ def models(tmp_path_factory):
         codebook_size=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
         max_motion_tokens=160, max_text_tokens=64))
     Language2Motion(l2m, text_tokenizer, FaceTokenProcessor.for_tokenizer(geometry, str(root / "tokenizer"))).save_pretrained(root / "l2m")
+    folder = build_backbone(["The person smiles and nods.", "A face looks worried, then blinks."] * 20, root / "m2l",
+                            vocab_size=300, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64,
+                            max_position_embeddings=512)
+    tokenizer, model = AutoTokenizer.from_pretrained(folder), AutoModelForCausalLM.from_pretrained(folder)
+    processor = FaceTokenProcessor.for_tokenizer(geometry)
+    processor.add_to_tokenizer(tokenizer)
+    model.resize_token_embeddings(len(tokenizer))
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    processor.save_pretrained(folder, tokenizer_path=str(root / "tokenizer"))
     return root
 
 
 def test_same_command_and_seed_give_the_same_numbers(models, tmp_path):
     first = run_report(models, tmp_path / "a", quick=True, seed=3, max_clips=32)
     second = run_report(models, tmp_path / "b", quick=True, seed=3, max_clips=32)
-    for section in ("evaluator", "tokenizer", "l2m"):
+    for section in ("evaluator", "tokenizer", "m2l", "l2m"):
         timing = {"generation_s"}
         strip = lambda d: json.loads(json.dumps(d), object_hook=lambda o: {k: v for k, v in o.items() if k not in timing})
         assert strip(first[section]) == strip(second[section]), section
     report = (tmp_path / "a" / "REPORT.md").read_text()
+    assert "## Motion2Language (Table 1)" in report and "| nearest clip (evaluator) |" in report
     assert "## Language2Motion (Table 3)" in report and "| real motion |" in report and "kept (target >= 95%)" in report
     assert (tmp_path / "a" / "embeddings_tsne.png").stat().st_size > 1000
     rows = first["l2m"]["rows"]
