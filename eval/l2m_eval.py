@@ -45,7 +45,7 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     eps = 1e-6 * np.eye(a.shape[1])  # keeps the product's square root finite when a covariance is singular
     cov_a, cov_b = np.cov(a, rowvar=False) + eps, np.cov(b, rowvar=False) + eps
     root = linalg.sqrtm(cov_a @ cov_b)
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root.real))
+    return max(0.0, float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root.real)))  # no -0.000 from rounding
 
 
 def param_l2(generated: Any, reference: Any) -> float:
