@@ -1,7 +1,9 @@
-"""``python -m tdmm_eval report --models DIR --out DIR [--quick] [--seed N]``."""
+"""``python -m tdmm_eval report --models DIR --out DIR [--quick] [--seed N]`` and
+``python -m tdmm_eval judge --url URL --model NAME --descriptions FILE.jsonl [--out FILE.json]``."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -17,7 +19,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--quick", action="store_true", help="64 test clips and fewer generations (the demo's version)")
     p.add_argument("--seed", type=int, default=0)
+    j = sub.add_parser("judge", help="CorE/CorM/CorI of descriptions from an LLM judge, next to the offline rubric's")
+    j.add_argument("--url", required=True,
+                   help="OpenAI-compatible API root, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
+    j.add_argument("--model", required=True, help="model name the endpoint knows, e.g. gpt-4")
+    j.add_argument("--descriptions", type=Path, required=True,
+                   help='JSON lines {"description": ..., "attributes": {...}} (attributes: a clip\'s ground truth)')
+    j.add_argument("--out", type=Path, help="also write both score sets here as JSON")
     args = parser.parse_args(argv)
+    if args.command == "judge":
+        return judge(args)
     for needed in ("evaluator", "corpus"):
         if not (args.models / needed).is_dir():
             print(f"python -m tdmm_eval report: error: {args.models / needed} not found (train the evaluator and build the "
@@ -31,6 +42,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m tdmm_eval report: error: {exc}", file=sys.stderr)
         return 2
     print(f"{args.out / 'REPORT.md'}")
+    return 0
+
+
+def judge(args: argparse.Namespace) -> int:
+    """Score ``args.descriptions`` with the LLM judge and the offline rubric; print both (and write ``args.out``)."""
+    from .judge_rubric import mean_rubric_scores
+    from .llm_judge import LLMJudge
+
+    try:
+        rows = [json.loads(line) for line in args.descriptions.read_text().splitlines() if line.strip()]
+        if not rows:
+            raise ValueError(f"{args.descriptions} holds no descriptions")
+        descriptions = [str(row["description"]) for row in rows]
+        attributes = [row["attributes"] for row in rows]
+        scores = {"llm_judge": LLMJudge(args.url, args.model).score_many(descriptions, attributes),
+                  "rubric": mean_rubric_scores(descriptions, attributes)}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if os.environ.get("TDMM_TRACEBACK") == "1":
+            raise
+        print(f"python -m tdmm_eval judge: error: {exc}", file=sys.stderr)
+        return 2
+    llm, rubric = scores["llm_judge"], scores["rubric"]
+    print(f"{len(rows)} descriptions; LLM judge ({args.model}): {llm['unparsable']} unparsable replies")
+    print("| | CorE | CorM | CorI |\n|---|---|---|---|")
+    print(f"| LLM judge | {llm['CorE']:.2f} | {llm['CorM']:.2f} | {llm['CorI']:.2f} |")
+    print(f"| offline rubric | {rubric['CorE']:.2f} | {rubric['CorM']:.2f} | {rubric['CorI']:.2f} |")
+    if args.out:
+        args.out.write_text(json.dumps(scores, indent=2) + "\n")
     return 0
 
 

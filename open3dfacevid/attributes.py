@@ -15,8 +15,10 @@ HEAD_PATTERNS = (
     ("nod", r"\bnod(s|ding|ded)?\b|\bhead bob|\bbob(s|bing)? the head"),
     ("shake", r"\bshak(e|es|ing)\b|side-to-side"),
     ("tilt", r"\btilt(s|ed|ing)?\b|\bleans to the"),
-    ("turn", r"\bturn(s|ing)? (the|their|his|her) head|\bturns toward|\blooking off to|\bface turns"),
-    ("look", r"\blook(s|ing)? (up|down)\b|\btips (up|down)|\blift(s|ing)? the chin|\bchin raised|\braising the head|\blowering the head|\b(lift|drop)\b"),
+    ("turn", r"\bturn(s|ing)? (the|their|his|her) head|\bturns toward|\blooking off to|\b(face|head) turns"
+             r"|\bturn (left|right)\b"),
+    ("look", r"\blook(s|ing)? (up|down)\b|\btips (up|down)|\blift(s|ing)? the chin|\bchin (raised|up)\b"
+             r"|\braising the head|\blowering the head|\b(lift|drop)\b"),
     ("still", r"\bstill\b|\bbarely moves|\blittle head movement|\bsteady\b"),
 )
 
