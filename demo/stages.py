@@ -235,12 +235,12 @@ def stage_report(out: Path) -> list[Path]:
         kept = results["tokenizer"]["retained"]["emotion_family"]
         print(f"  tokenizer keeps {100 * kept:.0f}% of the evaluator's emotion reading (target >= 95%)")
     if "l2m" in results:
-        row = results["l2m"]["rows"]["Language2Motion"]
+        row = results["l2m"]["rows"][results["l2m"]["main"]]
         print(f"  Language2Motion: emotion asked for is read {100 * row['attributes']['emotion_family']:.0f}% of the time; "
               f"R@3 {row['r_precision']['top3']['mean']:.2f} (real motion "
               f"{results['l2m']['rows']['real motion']['r_precision']['top3']['mean']:.2f})")
     print(f"  report: {folder / 'REPORT.md'}")
-    return [folder / "REPORT.md", folder / "results.json", folder / "embeddings_tsne.png"]
+    return [folder / "REPORT.md", folder / "results.json", folder / "embeddings_tsne.png", folder / "one_word_control.png"]
 
 
 STAGES: list[tuple[str, Callable[[Path], list[Path]]]] = [

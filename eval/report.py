@@ -3,7 +3,9 @@
     python -m tdmm_eval report --models outputs/demo --out outputs/demo/report [--quick]
 
 ``--models`` is a folder with ``corpus/`` (an Open3DFaceVid folder) and any of ``evaluator/``
-(required), ``tokenizer/``, ``m2l/``, ``l2m/`` (the layout ``make demo`` writes). Everything is
+(required), ``tokenizer/``, ``m2l/``, ``l2m/`` (the layout ``make demo`` writes), further
+Language2Motion folders named ``l2m_*`` (e.g. ``l2m_global``: more Table 3 rows and Fig. 12 curves) and
+``ablation/<corpus>/{m2l,l2m}`` for the corpus ablation (``make bench`` trains them). Everything is
 measured on the corpus's test split, seeded, and written to ``REPORT.md``, ``results.json``
 and PNG figures beside them.
 """
@@ -16,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from modeling_tdmm.clip import FaceClip
+from modeling_tdmm.clip import DEFAULT_FPS, FaceClip
 from modeling_tdmm.io_utils import atomic_path
 from modeling_tdmm.motion_fields import MOTION_FIELDS
 from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
@@ -90,19 +92,54 @@ def section_tokenizer(evaluator: TextMotionEvaluator, tokenizer_dir: Path, test:
     }
 
 
-def _t2m_row(evaluator: TextMotionEvaluator, clips: list[FaceClip], texts: np.ndarray, real: np.ndarray,
-             truths: list[dict], vocab: dict[str, list[str]], seed: int) -> dict[str, Any]:
+def _t2m_row(evaluator: TextMotionEvaluator, clips: list[FaceClip], texts: np.ndarray, real: np.ndarray, truths: list[dict],
+             vocab: dict[str, list[str]], seed: int, reference: list[FaceClip] | None = None) -> dict[str, Any]:
+    """Every Table 3 metric of ``clips`` (one per test prompt); ``reference`` (the real test clips) adds
+    the paper's parameter L2 and FD on parameter statistics."""
     motion = evaluator.embed_clips(clips)
-    return {"r_precision": r_precision(motion, texts, seed=seed), "fid": frechet_distance(real, motion),
-            "mm_dist": mm_dist(motion, texts), "diversity": mean_interval([diversity(motion, seed=seed + r) for r in range(20)]),
-            "attributes": reading_accuracy(evaluator.read_attributes(clips), truths, vocab)}
+    row = {"r_precision": r_precision(motion, texts, seed=seed), "fid": frechet_distance(real, motion),
+           "mm_dist": mm_dist(motion, texts), "diversity": mean_interval([diversity(motion, seed=seed + r) for r in range(20)]),
+           "attributes": reading_accuracy(evaluator.read_attributes(clips), truths, vocab)}
+    if reference is not None:
+        row["param_l2"] = float(np.mean([param_l2(c, r) for c, r in zip(clips, reference)]))
+        row["fd_parameters"] = frechet_distance(np.stack([motion_features(c) for c in reference]),
+                                                np.stack([motion_features(c) for c in clips]))
+    return row
 
 
-def section_l2m(evaluator: TextMotionEvaluator, l2m_dir: Path, train: Any, test: list[dict], quick: bool, seed: int = 0) -> dict[str, Any]:
-    """Table 3: generated motion for the test prompts vs real motion vs a retrieval baseline, plus one-word swaps."""
+def generated_readings(evaluator: TextMotionEvaluator, l2m: Any, prompts: list[str], seed: int) -> list[dict[str, Any]]:
+    """The evaluator's readings of 5-second clips generated for ``prompts``."""
+    return evaluator.read_attributes(generate_like(l2m, prompts, [125] * len(prompts), None, seed=seed))
+
+
+def landing_share(readings: list[dict[str, Any]], swaps: list[tuple[str, str, str]]) -> float:
+    """Share of swapped prompts whose generated motion is read as the swap's target family."""
+    return float(np.mean([r["emotion_family"] == t for r, (_, _, t) in zip(readings, swaps)])) if swaps else float("nan")
+
+
+def l2m_name(folder: Path, l2m: Any) -> str:
+    """Row name of a Language2Motion folder: its folder, conditioning and size."""
+    config = l2m.model.config
+    return f"Language2Motion `{folder.name}` ({config.conditioning}, {config.hidden_size}x{config.num_hidden_layers})"
+
+
+def section_l2m(evaluator: TextMotionEvaluator, l2m_dirs: list[Path], train: Any, test: list[dict], quick: bool,
+                out: Path, seed: int = 0) -> dict[str, Any]:
+    """Table 3: motion generated for the test prompts by each Language2Motion folder (the first is the main
+    model) vs real motion vs a retrieval baseline; one-word swaps; token accuracy curves (Fig. 12) and the
+    one-word control render of the main model (Fig. 13)."""
+    from modeling_tdmm.face_model import FaceModel
     from modeling_tdmm.language2motion import Language2Motion
+    from tdmm_eval.l2m_eval import teacher_forced_accuracy
+    from tdmm_eval.report_figures import (
+        ONE_WORD_EMOTIONS,
+        ONE_WORD_TEMPLATE,
+        model_size_label,
+        one_word_figure,
+        training_curve,
+        training_curves_figure,
+    )
 
-    l2m = Language2Motion.from_pretrained(l2m_dir)
     vocab = vocabularies_of(evaluator.config)
     real_clips = [row_to_clip(r) for r in test]
     prompts = [c.prompt for c in real_clips]
@@ -115,29 +152,44 @@ def section_l2m(evaluator: TextMotionEvaluator, l2m_dir: Path, train: Any, test:
     train_prompts = [str(p) for p in train["prompt"]]
     nearest = (texts @ evaluator.embed_texts(train_prompts).T).argmax(1)
     retrieved = [row_to_clip(train[int(i)]) for i in nearest]
-    rows["retrieval (closest training prompt)"] = _t2m_row(evaluator, retrieved, texts, real, truths, vocab, seed)
+    rows["retrieval (closest training prompt)"] = _t2m_row(evaluator, retrieved, texts, real, truths, vocab, seed, real_clips)
 
-    tick = time.perf_counter()
-    generated = generate_like(l2m, prompts, frames, None, seed=seed)
-    rows["Language2Motion"] = _t2m_row(evaluator, generated, texts, real, truths, vocab, seed)
-    rows["Language2Motion"]["generation_s"] = time.perf_counter() - tick
-    rows["Language2Motion"]["param_l2"] = float(np.mean([param_l2(g, c) for g, c in zip(generated, real_clips)]))
-    rows["Language2Motion"]["fd_parameters"] = frechet_distance(np.stack([motion_features(c) for c in real_clips]),
-                                                                np.stack([motion_features(g) for g in generated]))
-    count, repeats = (8, 3) if quick else (32, 10)
-    groups = [evaluator.embed_clips(generate_like(l2m, prompts[:count], frames[:count], None, seed=seed + 100 + r))
-              for r in range(repeats)]
-    rows["Language2Motion"]["multimodality"] = multimodality(np.stack(groups, 1))
-
-    swaps = keyword_swaps(prompts)[: 8 if quick else None]
-    before = evaluator.read_attributes(generate_like(l2m, [a for a, _, _ in swaps], [125] * len(swaps), None, seed=seed + 1))
-    after = evaluator.read_attributes(generate_like(l2m, [b for _, b, _ in swaps], [125] * len(swaps), None, seed=seed + 1))
-    swap = {"pairs": len(swaps),
-            "lands_on_new_family": float(np.mean([r["emotion_family"] == t for r, (_, _, t) in zip(after, swaps)])) if swaps else float("nan"),
-            "reading_changed": float(np.mean([a["emotion_family"] != b["emotion_family"] for a, b in zip(before, after)])) if swaps else float("nan"),
-            "examples": [{"prompt": a, "swapped": b, "read": x["emotion_family"], "read_swapped": y["emotion_family"]}
-                         for (a, b, _), x, y in list(zip(swaps, before, after))[:6]]}
-    return {"rows": rows, "keyword_swap": swap, "test_prompts": len(prompts)}
+    swaps_all = keyword_swaps(prompts)[: 8 if quick else 32]
+    swap: dict[str, Any] = {}
+    curves: dict[str, list[tuple[int, float]]] = {}
+    for index, folder in enumerate(l2m_dirs):
+        l2m = Language2Motion.from_pretrained(folder)
+        name = l2m_name(folder, l2m)
+        tick = time.perf_counter()
+        generated = generate_like(l2m, prompts, frames, None, seed=seed)
+        row = rows[name] = _t2m_row(evaluator, generated, texts, real, truths, vocab, seed, real_clips)
+        row["generation_s"] = time.perf_counter() - tick
+        codes = [l2m.processor.clip_to_codes(c) for c in real_clips]
+        row["token_accuracy"] = teacher_forced_accuracy(l2m.model, l2m.text_tokenizer, codes, prompts)
+        count, repeats = (8, 3) if quick else (32, 10)
+        groups = [evaluator.embed_clips(generate_like(l2m, prompts[:count], frames[:count], None, seed=seed + 100 + r))
+                  for r in range(repeats)]
+        row["multimodality"] = multimodality(np.stack(groups, 1))
+        before = generated_readings(evaluator, l2m, [a for a, _, _ in swaps_all], seed + 1)
+        after = generated_readings(evaluator, l2m, [b for _, b, _ in swaps_all], seed + 1)
+        row["swap_lands"] = landing_share(after, swaps_all)
+        parameters = sum(p.numel() for n, p in l2m.model.named_parameters() if "text_encoder" not in n)
+        curves[model_size_label(l2m.model.config, parameters)] = training_curve(folder)
+        if index == 0:
+            swap = {"model": name, "pairs": len(swaps_all), "lands_on_new_family": row["swap_lands"],
+                    "reading_changed": float(np.mean([a["emotion_family"] != b["emotion_family"] for a, b in zip(before, after)]))
+                    if swaps_all else float("nan"),
+                    "examples": [{"prompt": a, "swapped": b, "read": x["emotion_family"], "read_swapped": y["emotion_family"]}
+                                 for (a, b, _), x, y in list(zip(swaps_all, before, after))[:6]]}
+            control = generate_like(l2m, [ONE_WORD_TEMPLATE.format(e) for e in ONE_WORD_EMOTIONS], [100] * len(ONE_WORD_EMOTIONS),
+                                    None, seed=seed + 2)
+            readings = evaluator.read_attributes(control)
+            one_word_figure(control, readings, FaceModel.load(control[0].face_model), out / "one_word_control.png")
+            swap["one_word_control"] = [{"word": e, "read": r["emotion_family"], "intensity": r["intensity"]}
+                                        for e, r in zip(ONE_WORD_EMOTIONS, readings)]
+    if any(curves.values()):
+        training_curves_figure(curves, out / "token_accuracy_curves.png")
+    return {"rows": rows, "main": swap["model"], "keyword_swap": swap, "test_prompts": len(prompts), "curves": curves}
 
 
 def caption_metrics(predictions: list[str], references: list[list[str]]) -> dict[str, float]:
@@ -149,6 +201,17 @@ def caption_metrics(predictions: list[str], references: list[list[str]]) -> dict
             "rougeL": 100 * load_text_metric("rouge_l").compute(predictions=predictions, references=references)["rougeL"],
             "cider": load_text_metric("cider").compute(predictions=predictions, references=references)["cider"],
             "bertscore": 100 * load_text_metric("bertscore").compute(predictions=predictions, references=references)["f1"]}
+
+
+def description_row(descriptions: list[str], clips: list[FaceClip]) -> dict[str, float]:
+    """Table 1 columns for descriptions of ``clips``: the lexicon judge's attribute accuracy, the offline
+    CorE/CorM/CorI rubric (1-5) and the caption metrics against all of each clip's captions."""
+    from tdmm_eval.description_scores import attribute_accuracy
+    from tdmm_eval.judge_rubric import mean_rubric_scores
+
+    truth = [c.attributes for c in clips]
+    return {**attribute_accuracy(descriptions, truth), **mean_rubric_scores(descriptions, truth),
+            **caption_metrics(descriptions, [list(c.captions) for c in clips])}
 
 
 def section_m2l(evaluator: TextMotionEvaluator, m2l_dir: Path, train: Any, test: list[dict]) -> dict[str, Any]:
@@ -174,32 +237,68 @@ def section_m2l(evaluator: TextMotionEvaluator, m2l_dir: Path, train: Any, test:
         "nearest clip (face tokens)": nearest_codes.predict(encode_rows(test, geometry)),
         "nearest clip (evaluator)": [train_captions[int(i)][0] for i in nearest_motion],
     }
-    rows = {name: {**attribute_accuracy(t, truth), **caption_metrics(t, references)} for name, t in texts.items()}
+    rows = {name: description_row(t, clips) for name, t in texts.items()}
     asked = m2l.describe(clips, question="What emotion does the person show?", batch_size=16)
     rows["Motion2Language"]["emotion_when_asked"] = attribute_accuracy(asked, truth)["emotion"]
     examples = [{"truth": references[i][0], "m2l": texts["Motion2Language"][i], "asked": asked[i]} for i in range(4)]
     return {"rows": rows, "examples": examples}
 
 
-def embedding_figure(evaluator: TextMotionEvaluator, test: list[dict], path: Path, seed: int = 0) -> Path:
-    """t-SNE of the evaluator's motion embeddings of test clips, coloured by emotion family."""
+ABLATION_CORPORA = ("mead_like", "youtube_like", "open3dfacevid")
+
+
+def section_ablation(evaluator: TextMotionEvaluator, folder: Path, test: list[dict], quick: bool,
+                     seed: int = 0) -> dict[str, Any]:
+    """Tables 4-5: ``folder/<corpus>/{m2l,l2m}`` (models trained identically on each corpus) scored on the
+    Open3DFaceVid test clips ``test``."""
+    from modeling_tdmm.language2motion import Language2Motion
+    from modeling_tdmm.motion2language import Motion2Language
+
+    vocab = vocabularies_of(evaluator.config)
+    clips = [row_to_clip(r) for r in test]
+    prompts = [c.prompt for c in clips]
+    texts = evaluator.embed_texts(prompts)
+    real = evaluator.embed_clips(clips)
+    truths = [prompt_truth(c.attributes, vocab) for c in clips]
+    swaps = keyword_swaps(prompts)[: 8 if quick else 32]
+    results: dict[str, Any] = {}
+    for corpus in [c for c in ABLATION_CORPORA if (folder / c).is_dir()]:
+        results[corpus] = {}
+        if (folder / corpus / "m2l" / "config.json").exists():
+            m2l = Motion2Language.from_pretrained(folder / corpus / "m2l")
+            results[corpus]["m2l"] = description_row(m2l.describe(clips, batch_size=16), clips)
+        if (folder / corpus / "l2m" / "config.json").exists():
+            l2m = Language2Motion.from_pretrained(folder / corpus / "l2m")
+            generated = generate_like(l2m, prompts, [c.num_frames for c in clips], None, seed=seed)
+            row = results[corpus]["l2m"] = _t2m_row(evaluator, generated, texts, real, truths, vocab, seed, clips)
+            row["swap_lands"] = landing_share(generated_readings(evaluator, l2m, [b for _, b, _ in swaps], seed + 1), swaps)
+    return results
+
+
+def embedding_figure(evaluator: TextMotionEvaluator, panels: dict[str, list[dict]], path: Path, seed: int = 0) -> Path:
+    """Fig. 9: t-SNE of the evaluator's motion embeddings, one panel per corpus (title -> rows), points
+    coloured by emotion family (the same colour for a family in every panel)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from sklearn.manifold import TSNE
 
-    clips = [row_to_clip(r) for r in test]
-    families = [(c.attributes.get("emotion_families") or ["neutral"])[0] for c in clips]
-    points = TSNE(perplexity=min(30, len(clips) - 1), random_state=seed, init="pca").fit_transform(evaluator.embed_clips(clips))
-    figure, axis = plt.subplots(figsize=(7, 6))
-    for family in sorted(set(families)):
-        chosen = [i for i, f in enumerate(families) if f == family]
-        axis.scatter(points[chosen, 0], points[chosen, 1], s=14, label=family)
-    axis.set_title("Evaluator motion embeddings of test clips (t-SNE), by emotion family")
-    axis.legend(fontsize=6, ncol=2, loc="best")
-    axis.set_xticks([])
-    axis.set_yticks([])
+    figure, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 6), squeeze=False)
+    families_of = {title: [(c.attributes.get("emotion_families") or ["neutral"])[0] for c in map(row_to_clip, rows)]
+                   for title, rows in panels.items()}
+    palette = plt.get_cmap("tab20")
+    colours = {f: palette(i % 20) for i, f in enumerate(sorted({f for fs in families_of.values() for f in fs}))}
+    for axis, (title, rows) in zip(axes[0], panels.items()):
+        families = families_of[title]
+        points = TSNE(perplexity=min(30, len(rows) - 1), random_state=seed, init="pca").fit_transform(evaluator.embed_clips(rows))
+        for family in sorted(set(families)):
+            chosen = [i for i, f in enumerate(families) if f == family]
+            axis.scatter(points[chosen, 0], points[chosen, 1], s=14, label=family, color=colours[family])
+        axis.set_title(f"{title}: evaluator motion embeddings (t-SNE)")
+        axis.legend(fontsize=6, ncol=2, loc="best")
+        axis.set_xticks([])
+        axis.set_yticks([])
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
     plt.close(figure)
@@ -207,6 +306,74 @@ def embedding_figure(evaluator: TextMotionEvaluator, test: list[dict], path: Pat
 
 
 # ----------------------------------------------------------------------------- writing
+def _t2m_line(name: str, row: dict[str, Any]) -> str:
+    rp = row["r_precision"]
+    extra = (f"{row['param_l2']:.3f} | {row['fd_parameters']:.2f} | " if "param_l2" in row else "| | ")
+    extra += f"{row['token_accuracy']:.3f} |" if "token_accuracy" in row else " |"
+    return (f"| {name} | {rp['top1']['mean']:.3f}±{rp['top1']['ci95']:.3f} | {rp['top2']['mean']:.3f} | "
+            f"{rp['top3']['mean']:.3f}±{rp['top3']['ci95']:.3f} | {row['fid']:.3f} | {row['mm_dist']:.3f} | "
+            f"{row['diversity']['mean']:.3f} | {_pct(row['attributes']['emotion_family'])} | "
+            f"{_pct(row['attributes']['head_motion'])} | {_pct(row['attributes']['intensity_within_one'])} | " + extra)
+
+
+T2M_HEADER = ["| | R@1 | R@2 | R@3 | FID | MM-Dist | Diversity | emotion | head | intensity ±1 | L2 | FD | Tok |",
+              "|---" * 13 + "|"]
+
+
+def l2m_markdown(l2m: dict[str, Any]) -> list[str]:
+    """Table 3, the one-word swap and the figures of the Language2Motion section."""
+    lines = ["## Language2Motion (Table 3)", "",
+             "Generated for the test prompts; real test motion is the reference row. Attribute columns: the evaluator's "
+             "reading matches what the prompt asks for. L2: mean per-frame distance of the motion parameters to the real "
+             "clip; FD: Fréchet distance of per-clip parameter statistics; Tok: teacher-forced face-token accuracy on the "
+             "test clips.", ""] + T2M_HEADER
+    lines += [_t2m_line(name, row) for name, row in l2m["rows"].items()]
+    models = [(n, r) for n, r in l2m["rows"].items() if "multimodality" in r]
+    lines += [""] + [f"{n}: MultiModality {r['multimodality']:.3f}; one-word swaps land on the new family "
+                     f"{_pct(r['swap_lands'])}." for n, r in models]
+    swap = l2m["keyword_swap"]
+    if swap:
+        lines += ["", f"One-word emotion swap of {swap['model']} ({swap['pairs']} test prompts): the swapped prompt's motion is "
+                  f"read as the new family {_pct(swap['lands_on_new_family'])} of the time; the reading changes "
+                  f"{_pct(swap['reading_changed'])}.", "", "| prompt | read | swapped to | read |", "|---|---|---|---|"]
+        lines += [f"| {e['prompt'].split('. ')[0]} | {e['read']} | {e['swapped'].split('. ')[0]} | {e['read_swapped']} |"
+                  for e in swap["examples"]]
+        lines += ["", "### One-word control (Fig. 13)", "",
+                  "The same prompt with one emotion word changed, same seed; three key frames each, with the evaluator's "
+                  "reading.", "", "![one-word control](one_word_control.png)", "",
+                  "| word | evaluator reads | intensity |", "|---|---|---|"]
+        lines += [f"| {c['word']} | {c['read']} | {c['intensity']} |" for c in swap["one_word_control"]]
+    if any(l2m["curves"].values()):
+        lines += ["", "### Token accuracy over training (Fig. 12)", "",
+                  "Validation face-token accuracy logged during training, one line per model size (hidden width x layers).",
+                  "", "![token accuracy curves](token_accuracy_curves.png)"]
+    return lines + [""]
+
+
+def ablation_markdown(ablation: dict[str, Any]) -> list[str]:
+    """Tables 4-5: identical models trained on each corpus, all scored on the Open3DFaceVid test split."""
+    lines = ["## Corpus ablation (Tables 4-5)", "",
+             "Identical models trained on each corpus and scored on the same Open3DFaceVid test clips. The MEAD-like and "
+             "YouTube-like corpora are **emulations made with our synthesizer** (MEAD-like: 8 emotions x 3 intensities, "
+             "label prompts, no head motion or actions; YouTube-like: mostly neutral, noisy automatic captions), not the "
+             "real datasets.", ""]
+    m2l = {c: r["m2l"] for c, r in ablation.items() if "m2l" in r}
+    if m2l:
+        lines += ["| Motion2Language trained on | CorE | CorM | CorI | emotion | head | intensity | BLEU-4 | BERTScore |",
+                  "|---" * 10 + "|"]
+        lines += [f"| {c} | {r['CorE']:.2f} | {r['CorM']:.2f} | {r['CorI']:.2f} | {_pct(r['emotion'])} | "
+                  f"{_pct(r['head_motion'])} | {_pct(r['intensity'])} | {r['bleu4']:.1f} | {r['bertscore']:.1f} |"
+                  for c, r in m2l.items()]
+        lines.append("")
+    l2m = {c: r["l2m"] for c, r in ablation.items() if "l2m" in r}
+    if l2m:
+        lines += [line.replace("| |", "| Language2Motion trained on |", 1) for line in T2M_HEADER]
+        lines += [_t2m_line(c, r) for c, r in l2m.items()]
+        lines.append("")
+    return lines
+
+
+
 def _pct(value: float) -> str:
     return "n/a" if value != value else f"{100 * value:.1f}%"
 
@@ -241,41 +408,36 @@ def markdown(results: dict[str, Any], command: str) -> str:
                   "| signal | " + " | ".join(f"{tok['groups'][f'{n}_signal']:.4f}" for n in MOTION_FIELDS) + " |", ""]
     if "m2l" in results:
         lines += ["## Motion2Language (Table 1)", "",
-                  "Descriptions of the test clips; emotion, head motion and intensity as the lexicon judge reads them "
-                  "from the text, against ground truth; caption metrics against all references (BERTScore with "
-                  "all-MiniLM-L6-v2, not roberta-large).", "",
-                  "| | emotion | emotion (asked) | head | intensity | BLEU-1 | BLEU-4 | ROUGE-L | CIDEr | BERTScore |",
-                  "|---" * 10 + "|"]
+                  "Descriptions of the test clips. CorE / CorM / CorI: the paper's 1-5 correctness of emotion, motion and "
+                  "intensity, scored offline by the documented rubric in `tdmm_eval.judge_rubric` (an LLM judge with the "
+                  "same rubric: `python -m tdmm_eval judge --url URL --model NAME`); emotion, head motion and intensity: share of clips the lexicon judge reads "
+                  "right from the text; caption metrics against all references (BERTScore with all-MiniLM-L6-v2, not "
+                  "roberta-large).", "",
+                  "| | CorE | CorM | CorI | emotion | emotion (asked) | head | intensity | BLEU-1 | BLEU-4 | ROUGE-L | CIDEr | BERTScore |",
+                  "|---" * 13 + "|"]
         for name, row in results["m2l"]["rows"].items():
             asked = _pct(row["emotion_when_asked"]) if "emotion_when_asked" in row else ""
-            lines.append(f"| {name} | {_pct(row['emotion'])} | {asked} | {_pct(row['head_motion'])} | {_pct(row['intensity'])} | "
+            lines.append(f"| {name} | {row['CorE']:.2f} | {row['CorM']:.2f} | {row['CorI']:.2f} | {_pct(row['emotion'])} | "
+                         f"{asked} | {_pct(row['head_motion'])} | {_pct(row['intensity'])} | "
                          f"{row['bleu1']:.1f} | {row['bleu4']:.1f} | {row['rougeL']:.1f} | {row['cider']:.2f} | {row['bertscore']:.1f} |")
         lines += ["", "| ground truth | Motion2Language | asked for the emotion |", "|---|---|---|"]
         lines += [f"| {e['truth']} | {e['m2l']} | {e['asked']} |" for e in results["m2l"]["examples"]]
         lines.append("")
     if "l2m" in results:
-        l2m = results["l2m"]
-        lines += ["## Language2Motion (Table 3)", "",
-                  "Generated for the test prompts; real test motion is the reference row. Attribute columns: the "
-                  "evaluator's reading matches what the prompt asks for.", "",
-                  "| | R@1 | R@2 | R@3 | FID | MM-Dist | Diversity | emotion | head | intensity ±1 |", "|---" * 10 + "|"]
-        for name, row in l2m["rows"].items():
-            rp = row["r_precision"]
-            lines.append(f"| {name} | {rp['top1']['mean']:.3f}±{rp['top1']['ci95']:.3f} | {rp['top2']['mean']:.3f} | "
-                         f"{rp['top3']['mean']:.3f}±{rp['top3']['ci95']:.3f} | {row['fid']:.3f} | {row['mm_dist']:.3f} | "
-                         f"{row['diversity']['mean']:.3f} | {_pct(row['attributes']['emotion_family'])} | "
-                         f"{_pct(row['attributes']['head_motion'])} | {_pct(row['attributes']['intensity_within_one'])} |")
-        gen = l2m["rows"]["Language2Motion"]
-        swap = l2m["keyword_swap"]
-        lines += ["", f"Language2Motion: MultiModality {gen['multimodality']:.3f}, parameter L2 {gen['param_l2']:.3f}, "
-                  f"FD on parameter statistics {gen['fd_parameters']:.2f}.", "",
-                  f"One-word emotion swap ({swap['pairs']} pairs): the swapped prompt's motion is read as the new family "
-                  f"{_pct(swap['lands_on_new_family'])} of the time; the reading changes {_pct(swap['reading_changed'])}.", "",
-                  "| prompt | read | swapped to | read |", "|---|---|---|---|"]
-        lines += [f"| {e['prompt'].split('. ')[0]} | {e['read']} | {e['swapped'].split('. ')[0]} | {e['read_swapped']} |"
-                  for e in swap["examples"]]
+        lines += l2m_markdown(results["l2m"])
+    if "ablation" in results:
+        lines += ablation_markdown(results["ablation"])
+    if "token_cost" in results:
+        lines += ["## Token cost: face tokens vs a video LLM", "",
+                  f"Tokens a language model reads for a {results['token_cost']['seconds']:g}-second clip. Face tokens are "
+                  "counted from the geometry tokenizer's config; the video-LLM rows are arithmetic on each model family's "
+                  "sampling rule (stated beside it), not measurements.", "",
+                  "| input | rule | tokens | x face tokens |", "|---|---|---|---|"]
+        lines += [f"| {r['name']} | {r['rule']} | {r['tokens']} | {r['ratio']:.1f} |" for r in results["token_cost"]["rows"]]
         lines.append("")
-    lines += ["## Evaluator embedding of the test clips", "", "![t-SNE of evaluator embeddings](embeddings_tsne.png)", ""]
+    lines += ["## Evaluator embedding of the test clips (Fig. 9)", "",
+              "t-SNE of the evaluator's motion embeddings, coloured by emotion family (beside the emulated MEAD-like "
+              "corpus's test clips when the ablation was run).", "", "![t-SNE of evaluator embeddings](embeddings_tsne.png)", ""]
     return "\n".join(lines)
 
 
@@ -301,12 +463,26 @@ def run_report(models: Path, out: Path, quick: bool = False, seed: int = 0, comm
         steps.append(("tokenizer", lambda: section_tokenizer(evaluator, models / "tokenizer", test)))
     if (models / "m2l" / "config.json").exists():
         steps.append(("m2l", lambda: section_m2l(evaluator, models / "m2l", corpus["train"], test)))
-    if (models / "l2m" / "config.json").exists():
-        steps.append(("l2m", lambda: section_l2m(evaluator, models / "l2m", corpus["train"], test, quick, seed)))
+    l2m_dirs = sorted((p for p in models.glob("l2m*") if (p / "config.json").is_file()), key=lambda p: (p.name != "l2m", p.name))
+    out.mkdir(parents=True, exist_ok=True)
+    if l2m_dirs:
+        steps.append(("l2m", lambda: section_l2m(evaluator, l2m_dirs, corpus["train"], test, quick, out, seed)))
+    if (models / "ablation").is_dir():
+        steps.append(("ablation", lambda: section_ablation(evaluator, models / "ablation", test, quick, seed)))
     for name, step in tqdm(steps, desc="report", unit="section"):
         results[name] = step()
-    out.mkdir(parents=True, exist_ok=True)
-    embedding_figure(evaluator, test, out / "embeddings_tsne.png", seed)
+    if (models / "tokenizer" / "config.json").exists():
+        from modeling_tdmm.processing_face_tokens import load_geometry_tokenizer
+        from tdmm_eval.token_cost import token_cost_rows
+
+        config = load_geometry_tokenizer(models / "tokenizer").config
+        results["token_cost"] = {"seconds": 5.0, "rows": token_cost_rows(DEFAULT_FPS, config.downsample, 5.0)}
+    panels = {"Open3DFaceVid test clips": test}
+    mead = models / "ablation" / "mead_like" / "corpus"
+    if (mead / "README.md").is_file():
+        mead_test = datasets.load_dataset(str(mead), split="test").with_format("numpy")
+        panels["MEAD-like test clips (emulated)"] = [mead_test[i] for i in range(min(count, len(mead_test)))]
+    embedding_figure(evaluator, panels, out / "embeddings_tsne.png", seed)
     with atomic_path(out / "results.json") as tmp:
         tmp.write_text(json.dumps(results, indent=2))
     with atomic_path(out / "REPORT.md") as tmp:

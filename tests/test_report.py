@@ -18,6 +18,8 @@ from open3dfacevid.corpus import build_corpus
 from tdmm_eval.__main__ import main as tdmm_eval
 from tdmm_eval.evaluator_labels import label_vocabularies
 from tdmm_eval.report import run_report
+from tdmm_eval.report_figures import ONE_WORD_EMOTIONS, training_curve
+from tdmm_eval.token_cost import token_cost_rows
 from tdmm_train.m2l_backbone import build_backbone
 
 
@@ -34,10 +36,11 @@ def models(tmp_path_factory):
     text_tokenizer.save_pretrained(root / "evaluator")
     geometry = GeometryTokenizer(GeometryTokenizerConfig(codebook_size=16, code_dim=8, hidden_size=16, num_res_blocks=1)).eval()
     geometry.save_pretrained(root / "tokenizer")
-    l2m = Language2MotionModel.from_text_encoder(Language2MotionConfig(
-        codebook_size=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-        max_motion_tokens=160, max_text_tokens=64))
-    Language2Motion(l2m, text_tokenizer, FaceTokenProcessor.for_tokenizer(geometry, str(root / "tokenizer"))).save_pretrained(root / "l2m")
+    for name, conditioning in (("l2m", "word_prefix"), ("l2m_global", "global")):
+        l2m = Language2MotionModel.from_text_encoder(Language2MotionConfig(
+            codebook_size=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+            max_motion_tokens=160, max_text_tokens=64, conditioning=conditioning))
+        Language2Motion(l2m, text_tokenizer, FaceTokenProcessor.for_tokenizer(geometry, str(root / "tokenizer"))).save_pretrained(root / name)
     folder = build_backbone(["The person smiles and nods.", "A face looks worried, then blinks."] * 20, root / "m2l",
                             vocab_size=300, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64,
                             max_position_embeddings=512)
@@ -48,25 +51,54 @@ def models(tmp_path_factory):
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     processor.save_pretrained(folder, tokenizer_path=str(root / "tokenizer"))
+    (root / "ablation" / "open3dfacevid").mkdir(parents=True)
+    for kind in ("l2m", "m2l"):
+        (root / "ablation" / "open3dfacevid" / kind).symlink_to(root / kind, target_is_directory=True)
     return root
 
 
 def test_same_command_and_seed_give_the_same_numbers(models, tmp_path):
     first = run_report(models, tmp_path / "a", quick=True, seed=3, max_clips=32)
     second = run_report(models, tmp_path / "b", quick=True, seed=3, max_clips=32)
-    for section in ("evaluator", "tokenizer", "m2l", "l2m"):
+    for section in ("evaluator", "tokenizer", "m2l", "l2m", "ablation", "token_cost"):
         timing = {"generation_s"}
         strip = lambda d: json.loads(json.dumps(d), object_hook=lambda o: {k: v for k, v in o.items() if k not in timing})
         assert strip(first[section]) == strip(second[section]), section
     report = (tmp_path / "a" / "REPORT.md").read_text()
     assert "## Motion2Language (Table 1)" in report and "| nearest clip (evaluator) |" in report
     assert "## Language2Motion (Table 3)" in report and "| real motion |" in report and "kept (target >= 95%)" in report
-    assert (tmp_path / "a" / "embeddings_tsne.png").stat().st_size > 1000
+    assert "## Corpus ablation (Tables 4-5)" in report and "emulations made with our synthesizer" in report
+    assert "## Token cost" in report and "| CorE | CorM | CorI |" in report
+    for figure in ("embeddings_tsne.png", "one_word_control.png"):
+        assert (tmp_path / "a" / figure).stat().st_size > 1000, figure
     rows = first["l2m"]["rows"]
-    assert set(rows) == {"real motion", "retrieval (closest training prompt)", "Language2Motion"}
+    main, global_ = "Language2Motion `l2m` (word_prefix, 32x1)", "Language2Motion `l2m_global` (global, 32x1)"
+    assert set(rows) == {"real motion", "retrieval (closest training prompt)", main, global_}
+    assert first["l2m"]["main"] == main
     assert rows["real motion"]["fid"] == pytest.approx(0.0, abs=1e-6)
+    assert 0.0 <= rows[global_]["token_accuracy"] <= 1.0 and "param_l2" in rows[global_] and "param_l2" not in rows["real motion"]
+    assert [w["word"] for w in first["l2m"]["keyword_swap"]["one_word_control"]] == list(ONE_WORD_EMOTIONS)
+    ablation = first["ablation"]["open3dfacevid"]
+    assert 1.0 <= ablation["m2l"]["CorE"] <= 5.0 and "swap_lands" in ablation["l2m"]
 
 
 def test_report_command_names_what_is_missing(tmp_path, capsys):
     assert tdmm_eval(["report", "--models", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     assert "evaluator not found" in capsys.readouterr().err
+
+
+def test_training_curve_reads_the_newest_checkpoint(tmp_path):
+    for step, accuracy in ((100, 0.5), (200, 0.6)):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        history = [{"step": s, "eval_token_accuracy": a} for s, a in ((100, 0.5), (200, 0.6)) if s <= step]
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps({"log_history": history + [{"step": 5, "loss": 1}]}))
+    (tmp_path / "checkpoint-300-partial").mkdir()
+    assert training_curve(tmp_path) == [(100, 0.5), (200, 0.6)]
+    assert training_curve(tmp_path / "checkpoint-100") == []
+
+
+def test_token_cost_counts_face_tokens_from_the_tokenizer_rate():
+    rows = token_cost_rows(fps=25.0, downsample=1, seconds=5.0)
+    assert rows[0]["tokens"] == 125 and rows[0]["ratio"] == 1.0
+    assert {r["name"]: r["tokens"] for r in rows[1:]}["Video-LLaVA-style (8 sampled frames, 16x16 ViT patches)"] == 2048
+    assert token_cost_rows(fps=25.0, downsample=4, seconds=5.0)[0]["tokens"] == 32  # 125 frames -> ceil(125 / 4)
