@@ -13,6 +13,8 @@ from tqdm import tqdm
 
 from modeling_tdmm.io_utils import atomic_path
 
+from .corpus_styles import DEFAULT_STYLE, STYLE_SUMMARIES, STYLES
+
 #: What a user can cause (bad arguments or input files): one line and exit status 2.
 #: ``LimitError``, ``UnicodeDecodeError`` and the readers' format errors are ``ValueError``s;
 #: ``IsADirectoryError``, ``PermissionError``... are ``OSError``s. Set ``TDMM_TRACEBACK=1`` for
@@ -63,10 +65,13 @@ def cmd_build(args: argparse.Namespace) -> None:
 
     kwargs = {"num_shards": args.num_shards}
     if args.config == "procedural":
-        kwargs.update(num_clips=args.num_clips, seed=args.seed, min_seconds=args.min_seconds, max_seconds=args.max_seconds)
+        kwargs.update(num_clips=args.num_clips, seed=args.seed, min_seconds=args.min_seconds, max_seconds=args.max_seconds,
+                      style=args.style)
     else:
         if not (args.tracks_dir and args.manifest):
             raise ValueError("--config tracks needs --tracks-dir and --manifest")
+        if args.style != DEFAULT_STYLE:
+            raise ValueError(f"--style {args.style} needs --config procedural; tracker clips keep their own texts")
         kwargs.update(tracks_dir=str(args.tracks_dir), manifest=str(args.manifest), min_frames=args.min_frames)
     stats = build_corpus(args.out, args.config, config_name=args.config_name, data_dir=args.data_dir,
                          num_proc=args.num_proc, **kwargs)
@@ -105,8 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-seconds", type=seconds, default=6.0)
     p.set_defaults(func=cmd_prompts)
 
-    p = sub.add_parser("build", help="build Parquet shards, statistics and a dataset card")
+    p = sub.add_parser("build", help="build Parquet shards, statistics and a dataset card",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="corpus styles (--style, procedural builds; the emulations are for the corpus ablation, "
+                              "not real data):\n" + "\n".join(f"  {k}: {v}" for k, v in STYLE_SUMMARIES.items()))
     p.add_argument("--config", choices=["procedural", "tracks"], default="procedural")
+    p.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE,
+                   help="which corpus a procedural build emulates (see below; default: %(default)s)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--num-clips", type=integer(1), default=1000)
     p.add_argument("--seed", type=integer(0), default=0)

@@ -2,7 +2,8 @@
 
 Configs:
 * ``procedural``: ``num_clips`` balanced prompts (``seed``) synthesised into clips of
-  ``min_seconds``-``max_seconds`` at ``fps``;
+  ``min_seconds``-``max_seconds`` at ``fps``; ``style`` picks the corpus emulated
+  (:mod:`open3dfacevid.corpus_styles`: Open3DFaceVid itself, MEAD-like or YouTube-like);
 * ``tracks``: tracker files in ``tracks_dir`` with prompts from ``manifest``.
 
 Splits are assigned by a hash of the clip key, so they are deterministic and disjoint.
@@ -17,9 +18,9 @@ import datasets
 
 from modeling_tdmm.limits import MAX_FPS, MAX_FRAMES
 
+from .corpus_styles import DEFAULT_STYLE, check_style, style_clip
 from .features import FEATURES, SPLITS, clip_to_row, split_of
-from .prompts import check_seconds, spec_at
-from .synthesizer import synthesize
+from .prompts import check_seconds
 from .tracks import Rejected, scan_tracks, track_row
 
 CITATION = """@article{tdmmlm2026,
@@ -41,6 +42,7 @@ class Open3DFaceVidConfig(datasets.BuilderConfig):
     manifest: str | None = None
     min_frames: int = 10
     num_shards: int = 8
+    style: str = DEFAULT_STYLE
 
     def validate(self) -> None:
         """Raise a one-line ``ValueError`` for settings no corpus can be built with."""
@@ -53,6 +55,9 @@ class Open3DFaceVidConfig(datasets.BuilderConfig):
             raise ValueError(f"fps must be a finite number > 0, got {self.fps!r}")
         MAX_FPS.check(self.fps, "fps")
         MAX_FRAMES.check(self.max_seconds * self.fps, "max_seconds x fps")
+        check_style(self.style)
+        if self.name == "tracks" and self.style != DEFAULT_STYLE:
+            raise ValueError(f"style {self.style!r} is for procedural builds; tracker clips keep their own texts")
 
 
 class Open3DFaceVid(datasets.GeneratorBasedBuilder):
@@ -100,5 +105,5 @@ class Open3DFaceVid(datasets.GeneratorBasedBuilder):
                 if cfg.name == "tracks":
                     yield member.key, track_row(member)
                 else:
-                    clip = synthesize(spec_at(member, cfg.seed, cfg.min_seconds, cfg.max_seconds), fps=cfg.fps)
+                    clip = style_clip(cfg.style, member, cfg.seed, cfg.min_seconds, cfg.max_seconds, fps=cfg.fps)
                     yield clip.clip_id, clip_to_row(clip)

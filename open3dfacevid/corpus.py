@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from .builder import Open3DFaceVid
+from .corpus_styles import DEFAULT_STYLE, STYLE_SUMMARIES, card_notice, corpus_title
 from .features import FEATURES, SPLITS
 from .stats import compute_stats, parquet_files, plot_stats, write_stats_json
 
@@ -103,7 +104,8 @@ def _stage(folder: Path, cache: Path, config: str, config_name: str, data_dir: s
     stats["seconds"] = time.time() - start
     stats["config"] = config
     write_stats_json(stats, folder / "stats.json")
-    plot_stats(stats, folder / "stats.png", title=f"Open3DFaceVid ({config_name})")
+    title = corpus_title(config_kwargs.get("style", DEFAULT_STYLE))
+    plot_stats(stats, folder / "stats.png", title=f"{title} ({config_name})")
     if config == "tracks":
         (folder / "rejected.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rejected))
     write_card(folder, config_name, data_dir, stats, config_kwargs)
@@ -256,12 +258,12 @@ def _size_category(rows: int) -> str:
     return "1M<n<10M"
 
 
-def card_yaml(config_name: str, data_dir: str, splits: list[dict[str, Any]]) -> dict[str, Any]:
+def card_yaml(config_name: str, data_dir: str, splits: list[dict[str, Any]], title: str = "Open3DFaceVid") -> dict[str, Any]:
     """The YAML header: ``configs`` with data files per split, and ``dataset_info``."""
     info = datasets.DatasetInfo(features=FEATURES)._to_yaml_dict()
     return {
         "license": "cc-by-4.0",
-        "pretty_name": "Open3DFaceVid",
+        "pretty_name": title,
         "tags": ["facial-motion", "3dmm", "flame", "facs", "text-to-motion", "motion-captioning"],
         "size_categories": [_size_category(sum(s["num_examples"] for s in splits))],
         "configs": [{
@@ -279,14 +281,18 @@ def card_yaml(config_name: str, data_dir: str, splits: list[dict[str, Any]]) -> 
 
 
 def write_card(out: Path, config_name: str, data_dir: str, stats: dict[str, Any], config_kwargs: dict[str, Any]) -> None:
-    """``README.md``: YAML header + a description people can read."""
-    header = yaml.safe_dump(card_yaml(config_name, data_dir, _split_sizes(out, data_dir)), sort_keys=False)
+    """``README.md``: YAML header + a description people can read (``config_kwargs["style"]``
+    names an emulated corpus, and the card then says plainly that it is one)."""
+    style = config_kwargs.get("style", DEFAULT_STYLE)
+    title = corpus_title(style)
+    header = yaml.safe_dump(card_yaml(config_name, data_dir, _split_sizes(out, data_dir), title), sort_keys=False)
+    styles = "\n".join(f"* `{name}`: {summary}." for name, summary in STYLE_SUMMARIES.items())
     families = ", ".join(f"{k} ({v})" for k, v in sorted(stats["emotion_family"].items(), key=lambda kv: -kv[1]))
     settings = ", ".join(f"`{k}={v}`" for k, v in sorted(config_kwargs.items())) or "defaults"
     body = f"""
-# Open3DFaceVid ({config_name})
+# {title} ({config_name})
 
-Text-paired 3D facial motion after *TDMM-LM: Bridging Facial Understanding and Animation via
+{card_notice(style)}Text-paired 3D facial motion after *TDMM-LM: Bridging Facial Understanding and Animation via
 Language Models* (2026). Every row is one clip: per-frame FLAME-layout parameters
 (`expression` [T, 50], `jaw_pose` [T, 3], `eyelids` [T, 2], `head_pose` [T, 3]; axis-angle
 radians, eyelid closure 0 = open), the identity `shape`, the text-to-video style `prompt`,
@@ -325,6 +331,15 @@ Splits are assigned by a hash of each clip's key: deterministic and disjoint.
 Procedural motion is synthetic: onset/apex/offset envelopes of EMFACS-style action-unit
 recipes, natural blink rates and durations, nod/shake/tilt/turn primitives and idle motion.
 It is exact ground truth for measuring models, not a substitute for real performances.
+
+## Corpus styles
+
+`python -m open3dfacevid build --style STYLE` picks the corpus a procedural build emulates
+(this folder: `{style}`). The emulations exist for the paper's corpus ablation and are made
+with the same synthesizer, features and split rule; the `attributes` are always the ground
+truth of the synthesized motion, and only the distribution of motions and the text differ:
+
+{styles}
 
 ## Licence
 

@@ -32,8 +32,12 @@ INTENSITY_ADVERBS = {
 _STREAMS = {"focus": 1, "emotion": 2, "action": 3, "head": 4, "intensity": 5, "tempo": 6, "subject": 7}
 
 
-def _balanced(items: tuple | list, index: int, seed: int, stream: str) -> Any:
-    """``items`` in a seeded permutation per block of ``len(items)`` consecutive indices."""
+def balanced(items: tuple | list, index: int, seed: int, stream: str) -> Any:
+    """``items`` in a seeded permutation per block of ``len(items)`` consecutive indices.
+
+    ``stream`` names what is drawn (a key of ``_STREAMS``: "focus", "emotion", "intensity",
+    "subject"...), so different quantities of the same index are independent.
+    """
     block, offset = divmod(index, len(items))
     order = np.random.default_rng([seed, _STREAMS[stream], block]).permutation(len(items))
     return items[int(order[offset])]
@@ -90,12 +94,12 @@ def spec_at(index: int, seed: int = 0, min_seconds: float = 4.0, max_seconds: fl
     emotions = by_category("emotion")
     actions = by_category("action")
     heads = tuple(d for d in by_category("head") if d.name != "still")
-    focus = _balanced(FOCI, index, seed, "focus")
+    focus = balanced(FOCI, index, seed, "focus")
     within = index // len(FOCI)
     neutral = get("neutral")
     emotion, action, head, second = neutral, None, get("still"), None
     if focus == "emotion":
-        emotion = _balanced(emotions, within, seed, "emotion")
+        emotion = balanced(emotions, within, seed, "emotion")
         if emotion.family != "neutral" and rng.random() < 0.25:
             others = [e for e in emotions if e.family not in (emotion.family, "neutral")]
             second = others[rng.integers(len(others))]
@@ -104,20 +108,20 @@ def spec_at(index: int, seed: int = 0, min_seconds: float = 4.0, max_seconds: fl
         if rng.random() < 0.2:
             action = actions[rng.integers(len(actions))]
     elif focus == "action":
-        action = _balanced(actions, within, seed, "action")
+        action = balanced(actions, within, seed, "action")
         if rng.random() < 0.5:
             emotion = emotions[rng.integers(len(emotions))]
     else:
-        head = _balanced(heads, within, seed, "head")
+        head = balanced(heads, within, seed, "head")
         if rng.random() < 0.5:
             emotion = emotions[rng.integers(len(emotions))]
-    age, gender = _balanced(subject_categories(), index, seed, "subject")
+    age, gender = balanced(subject_categories(), index, seed, "subject")
     appearances = list(APPEARANCES)
     subject = Subject(age, gender, appearances[rng.integers(len(appearances))] if rng.random() < 0.6 else "")
     spec = PromptSpec(
         index=index, seed=seed, focus=focus, emotion=emotion.name,
-        intensity=_balanced(by_category("intensity"), index, seed, "intensity").name,
-        tempo=_balanced(by_category("tempo"), index, seed, "tempo").name,
+        intensity=balanced(by_category("intensity"), index, seed, "intensity").name,
+        tempo=balanced(by_category("tempo"), index, seed, "tempo").name,
         head=head.name, subject=subject, duration=float(rng.uniform(min_seconds, max_seconds)),
         second_emotion=second.name if second else None, action=action.name if action else None,
     )
