@@ -1,8 +1,10 @@
 """Corpus styles: MEAD-like and YouTube-like emulations built with the Open3DFaceVid synthesizer.
 
-Tiny corpora (40 clips per style, seed 5) are built once through the CLI; every check reads
-them back with ``datasets.load_dataset``.
+Tiny corpora (40 clips per style, seed 5) are built once through the CLI and read back with
+``datasets.load_dataset``; the default style is checked against a digest of the corpus the code
+built before styles existed, and the alternatives through the exact call the ablation makes.
 """
+import hashlib
 import json
 import re
 from collections import Counter
@@ -156,3 +158,38 @@ def test_a_bad_style_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and "--style mead_like needs --config procedural" in err[-1]
     assert not list((tmp_path / "out").rglob("*"))  # nothing written
+
+
+#: Digest of the 40-clip default corpus (seed 0, 2 shards) as the code before corpus styles
+#: built it: :func:`corpus_digest` of its rows. The default style must keep it bit for bit.
+DEFAULT_DIGEST = "82b2e05e0e2f286c8ed25a75503b9704f9e0716fd4e2dce1a5785d9373b8b846"
+DEFAULT_FIRST_PROMPT = ("A middle-aged woman with a narrow face keeps a neutral expression, tilting the head to the right. "
+                        "The frame remains steady, with the head and shoulders centered.")
+
+
+def corpus_digest(ds) -> str:
+    """SHA-256 of every row (in clip-id order): ids, texts, attributes and the float32 motion arrays."""
+    rows = sorted((r for split in ds for r in ds[split].with_format("numpy")), key=lambda r: str(r["clip_id"]))
+    digest = hashlib.sha256()
+    for r in rows:
+        digest.update("\n".join([str(r["clip_id"]), str(r["prompt"]), *map(str, r["captions"]), str(r["attributes"])]).encode())
+        for name in ("expression", "jaw_pose", "eyelids", "head_pose", "shape"):
+            digest.update(np.ascontiguousarray(r[name], np.float32).tobytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("style", [None, "open3dfacevid"])
+def test_the_default_style_builds_the_corpus_of_before_bit_for_bit(tmp_path, style):
+    kwargs = {} if style is None else {"style": style}
+    build_corpus(tmp_path / "c", "procedural", num_clips=40, seed=0, num_shards=2, **kwargs)
+    ds = datasets.load_dataset(str(tmp_path / "c"), cache_dir=str(tmp_path / "cache"))
+    assert ds["train"][0]["prompt"] == DEFAULT_FIRST_PROMPT
+    assert corpus_digest(ds) == DEFAULT_DIGEST
+
+
+@pytest.mark.parametrize("style", ["mead_like", "youtube_like"])
+def test_the_ablation_call_builds_a_corpus_with_the_default_features(tmp_path, style):
+    build_corpus(tmp_path / style, "procedural", num_clips=12, seed=0, num_shards=2, style=style)  # as the ablation calls it
+    ds = datasets.load_dataset(str(tmp_path / style), cache_dir=str(tmp_path / "cache"))
+    assert all(ds[split].features == FEATURES for split in ds) and sum(ds[split].num_rows for split in ds) == 12
+    assert all(str(row["clip_id"]).startswith(style.replace("_", "-")) for split in ds for row in ds[split])
