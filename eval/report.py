@@ -356,7 +356,8 @@ def ablation_markdown(ablation: dict[str, Any]) -> list[str]:
              "Identical models trained on each corpus and scored on the same Open3DFaceVid test clips. The MEAD-like and "
              "YouTube-like corpora are **emulations made with our synthesizer** (MEAD-like: 8 emotions x 3 intensities, "
              "label prompts, no head motion or actions; YouTube-like: mostly neutral, noisy automatic captions), not the "
-             "real datasets.", ""]
+             "real datasets. Motion2Language here learns only to describe, from each corpus's own texts (the default "
+             "recipe's question answering reads the synthesizer's ground truth, which such corpora lack).", ""]
     m2l = {c: r["m2l"] for c, r in ablation.items() if "m2l" in r}
     if m2l:
         lines += ["| Motion2Language trained on | CorE | CorM | CorI | emotion | head | intensity | BLEU-4 | BERTScore |",
