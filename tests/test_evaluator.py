@@ -174,3 +174,6 @@ def test_training_script_writes_an_evaluator_with_its_figures(tmp_path):
     assert {"emotion_family", "head_motion", "intensity_within_one", "mm_dist"} <= set(figures["test"])
     loaded = TextMotionEvaluator.from_pretrained(out)
     assert loaded.config.emotion_families == VOCAB["emotion_families"] and loaded.config.embed_dim == 8
+    card = (out / "README.md").read_text()  # the card states the figures the run measured, and the command
+    assert card.startswith("---\nlibrary_name: transformers") and "--procedural_clips 200" in card
+    assert f"{100 * figures['test']['head_motion']:.1f}%" in card and "| test |" in card
