@@ -26,6 +26,9 @@ class MotionEvaluatorConfig(PretrainedConfig):
             heads (the precise emotions help tell intensity from an emotion's own strength;
             intensities ordered from weakest to strongest).
         attribute_weight: weight of the attribute losses beside the contrastive loss.
+        amplitude_features: also pool each normalised input channel's peak magnitude over the clip
+            (``[2 * D]`` values) straight into the pooled features, so how strongly a face moves
+            reaches the heads without passing through the temporal convolutions.
         duplicate_threshold: texts whose sentence embeddings have cosine above this are not used
             as each other's negatives (TMR's filtering of near-duplicate captions).
         fps: frame rate the evaluator was trained at; clips at other rates are resampled first.
@@ -53,6 +56,7 @@ class MotionEvaluatorConfig(PretrainedConfig):
         intensities: list | None = None,
         actions: list | None = None,
         attribute_weight: float = 1.0,
+        amplitude_features: bool = False,
         duplicate_threshold: float = 0.6,
         fps: float = 25.0,
         face_model: str = "open-head-v1",
@@ -78,6 +82,7 @@ class MotionEvaluatorConfig(PretrainedConfig):
         self.intensities = list(intensities or [])
         self.actions = list(actions or [])
         self.attribute_weight = attribute_weight
+        self.amplitude_features = amplitude_features
         self.duplicate_threshold = duplicate_threshold
         self.fps = fps
         self.face_model = face_model

@@ -84,7 +84,8 @@ class MotionEvaluator(PreTrainedModel):
         self.input_projection = nn.Linear(config.motion_dim, width)
         self.blocks = nn.ModuleList(MotionEvaluatorBlock(width, config.kernel_size, 2 ** (i % 4), config.dropout)
                                     for i in range(config.num_layers))
-        self.pool = nn.Sequential(nn.Linear(2 * width, width), nn.GELU(), nn.LayerNorm(width))
+        amplitude_width = config.motion_dim if config.amplitude_features else 0
+        self.pool = nn.Sequential(nn.Linear(2 * width + amplitude_width, width), nn.GELU(), nn.LayerNorm(width))
         self.motion_projection = nn.Linear(width, config.embed_dim)
         self.heads = nn.ModuleDict({
             name: nn.Linear(width, len(labels)) for name, labels in self.label_names().items() if labels
@@ -140,13 +141,16 @@ class MotionEvaluator(PreTrainedModel):
         """Pooled motion features ``[B, H]`` (for the heads) and the motion embedding ``[B, E]``."""
         mask = mask.bool()
         weights = mask.unsqueeze(-1).float()
-        x = (self.motion_features(mask, **motion) - self.feature_mean) / self.feature_std
-        x = self.input_projection(x) * weights
+        features = (self.motion_features(mask, **motion) - self.feature_mean) / self.feature_std
+        x = self.input_projection(features) * weights
         for block in self.blocks:
             x = block(x, weights)
         mean = x.sum(1) / weights.sum(1).clamp_min(1.0)
         peak = x.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)
-        pooled = self.pool(torch.cat([mean, peak.clamp_min(-1e4)], -1))
+        parts = [mean, peak.clamp_min(-1e4)]
+        if self.config.amplitude_features:  # [B, 2D] peak |normalised value| of each channel, log-compressed
+            parts.append(torch.log1p((features.abs() * weights).amax(1)))
+        pooled = self.pool(torch.cat(parts, -1))
         return pooled, F.normalize(self.motion_projection(pooled), dim=-1)
 
     # ------------------------------------------------------------------ text

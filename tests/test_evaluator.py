@@ -25,12 +25,12 @@ from tdmm_train.launch import config_path
 VOCAB = label_vocabularies()
 
 
-@pytest.fixture(scope="module")
-def evaluator():
+@pytest.fixture(scope="module", params=[False, True], ids=["plain", "amplitude_features"])
+def evaluator(request):
     from transformers import AutoTokenizer
 
     torch.manual_seed(0)
-    config = MotionEvaluatorConfig(hidden_size=32, num_layers=2, embed_dim=16, **VOCAB)
+    config = MotionEvaluatorConfig(hidden_size=32, num_layers=2, embed_dim=16, amplitude_features=request.param, **VOCAB)
     model = MotionEvaluator.from_text_encoder(config).eval()
     return TextMotionEvaluator(model, AutoTokenizer.from_pretrained(resolve_text_encoder(config.text_encoder)))
 

@@ -45,7 +45,7 @@ from tdmm_train.training_utils import (
 
 EvaluatorArguments = config_arguments(MotionEvaluatorConfig, (
     "hidden_size", "num_layers", "kernel_size", "embed_dim", "dropout", "contrastive_temperature", "text_encoder", "max_text_tokens",
-    "attribute_weight", "duplicate_threshold"), "EvaluatorArguments")
+    "attribute_weight", "amplitude_features", "duplicate_threshold"), "EvaluatorArguments")
 
 
 @dataclass
