@@ -87,8 +87,8 @@ def main() -> None:
         ablation = models / "ablation"
         (ablation / "open3dfacevid").mkdir(parents=True, exist_ok=True)
         link = ablation / "open3dfacevid" / "l2m"
-        if not link.exists():
-            link.symlink_to(models / "l2m", target_is_directory=True)
+        if not link.is_symlink():
+            link.symlink_to(Path("..", "..", "l2m"), target_is_directory=True)  # relative: the run folder can move
         print("[ablation open3dfacevid]")
         train_m2l(ablation / "open3dfacevid" / "m2l", corpus, tokenizer, *ABLATION_M2L)
         for style in ABLATION_STYLES:
