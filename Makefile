@@ -23,7 +23,7 @@ test: install
 demo: install
 	$(BIN)/python -m tdmm_demo --out outputs/demo
 
-# Speed benchmarks, then the paper's experiments on the demo models (trains what is missing; about 1.5 h on 2 cores).
+# Speed benchmarks, then the paper's experiments on the demo models (trains what is missing; about an hour on 2 cores).
 bench: install
 	$(BIN)/python benchmarks/paper.py --models outputs/demo --out outputs/bench/report
 	$(BIN)/python benchmarks/run.py --models outputs/demo --out outputs/bench

@@ -361,7 +361,7 @@ def ablation_markdown(ablation: dict[str, Any]) -> list[str]:
     m2l = {c: r["m2l"] for c, r in ablation.items() if "m2l" in r}
     if m2l:
         lines += ["| Motion2Language trained on | CorE | CorM | CorI | emotion | head | intensity | BLEU-4 | BERTScore |",
-                  "|---" * 10 + "|"]
+                  "|---" * 9 + "|"]
         lines += [f"| {c} | {r['CorE']:.2f} | {r['CorM']:.2f} | {r['CorI']:.2f} | {_pct(r['emotion'])} | "
                   f"{_pct(r['head_motion'])} | {_pct(r['intensity'])} | {r['bleu4']:.1f} | {r['bertscore']:.1f} |"
                   for c, r in m2l.items()]
