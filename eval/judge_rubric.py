@@ -12,8 +12,9 @@ within :data:`ADJACENT_DISTANCE`; a family's valence (its centroid's) is positiv
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

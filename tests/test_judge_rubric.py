@@ -1,5 +1,6 @@
 """The offline CorE / CorM / CorI rubric on descriptions with known answers, and its LLM prompt."""
 import json
+import math
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -88,7 +89,7 @@ def test_ground_truth_captions_score_five():
 def test_mean_checks_lengths_and_empty():
     with pytest.raises(ValueError, match="2 descriptions but 1"):
         mean_rubric_scores(["a", "b"], [HAPPY_NOD])
-    assert all(value != value for value in mean_rubric_scores([], []).values())
+    assert all(math.isnan(value) for value in mean_rubric_scores([], []).values())
 
 
 def test_prompt_carries_the_rubric_and_the_ground_truth():
