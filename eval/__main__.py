@@ -1,4 +1,4 @@
-"""``python -m tdmm_eval report --models DIR --out DIR [--quick] [--seed N] [--judge-url URL --judge-model NAME]`` and
+"""``python -m tdmm_eval report --models DIR --out DIR [--quick] [--seed N]`` and
 ``python -m tdmm_eval judge --url URL --model NAME --descriptions FILE.jsonl [--out FILE.json]``."""
 from __future__ import annotations
 
@@ -19,9 +19,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--quick", action="store_true", help="64 test clips and fewer generations (the demo's version)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--judge-url", help="also score the descriptions' CorE/CorM/CorI with an LLM judge at this "
-                                       "OpenAI-compatible API root, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
-    p.add_argument("--judge-model", help="the LLM judge's model name at --judge-url, e.g. gpt-4")
     j = sub.add_parser("judge", help="CorE/CorM/CorI of descriptions from an LLM judge, next to the offline rubric's")
     j.add_argument("--url", required=True,
                    help="OpenAI-compatible API root, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
@@ -32,18 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "judge":
         return judge(args)
-    if (args.judge_url is None) != (args.judge_model is None):
-        print("python -m tdmm_eval report: error: --judge-url and --judge-model go together", file=sys.stderr)
-        return 2
-    # The LLM judge is optional: without it run_report gets no judge arguments.
-    judge_kwargs = {"judge_url": args.judge_url, "judge_model": args.judge_model} if args.judge_url else {}
     for needed in ("evaluator", "corpus"):
         if not (args.models / needed).is_dir():
             print(f"python -m tdmm_eval report: error: {args.models / needed} not found (train the evaluator and build the "
                   "corpus first, e.g. make demo)", file=sys.stderr)
             return 2
     try:
-        run_report(args.models, args.out, quick=args.quick, seed=args.seed, **judge_kwargs)
+        run_report(args.models, args.out, quick=args.quick, seed=args.seed)
     except (OSError, ValueError) as exc:
         if os.environ.get("TDMM_TRACEBACK") == "1":
             raise

@@ -147,12 +147,6 @@ def test_judge_command_prints_both_score_sets(server, tmp_path, capsys):
     assert "| LLM judge | 5.00 | 4.00 | 3.00 |" in out and "| offline rubric | 5.00 | 5.00 | 5.00 |" in out
 
 
-def test_report_judge_flags_go_together(tmp_path, capsys):
-    assert main(["report", "--models", str(tmp_path), "--out", str(tmp_path / "out"),
-                 "--judge-url", "http://localhost:8000/v1"]) == 2
-    assert "--judge-url and --judge-model go together" in capsys.readouterr().err
-
-
 def test_unreachable_server_is_one_line_naming_the_url():
     url = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(ConnectionError, match=f"cannot reach the LLM judge at {url}/chat/completions"):
