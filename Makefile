@@ -23,10 +23,12 @@ test: install
 demo: install
 	$(BIN)/python -m tdmm_demo --out outputs/demo
 
-# Speed benchmarks, then the paper's experiments on the demo models (trains what is missing; about an hour on 2 cores).
+# The paper's experiments on the demo models, speed, then what one face token per frame can hold (trains what is
+# missing; about 80 minutes on 2 cores).
 bench: install
 	$(BIN)/python benchmarks/paper.py --models outputs/demo --out outputs/bench/report
 	$(BIN)/python benchmarks/run.py --models outputs/demo --out outputs/bench
+	$(BIN)/python benchmarks/tokenizer_variants.py --models outputs/demo --out outputs/bench/tokenizer_variants
 
 # The full evaluation report of the demo models (make demo first; the demo itself writes the quick one).
 report: install

@@ -23,6 +23,10 @@ class GeometryTokenizerConfig(PretrainedConfig):
             median-seeking optimum smooths them away.
         eyelid_weight: extra weight of the eyelid features in the parameter and velocity
             losses: blinks fill few frames and few vertices, and are lost without it.
+        head_weight: extra weight of the head-rotation features in the parameter and velocity losses.
+        vertex_loss_frame: ``"world"`` (the mesh as posed, head rotation included: millimetres of head
+            motion then dominate the loss) or ``"head"`` (the mesh in the head's own frame, so the mesh
+            loss measures the face's shape and head rotation is left to the parameter loss).
         vertex_loss_vertices: number of face-model vertices used by the mesh loss (the ones
             expression, eyelids and jaw move most; 0 = all).
         vertex_loss_frames: at most this many random valid frames of a batch enter the mesh
@@ -50,6 +54,8 @@ class GeometryTokenizerConfig(PretrainedConfig):
         velocity_weight: float = 0.5,
         recon_loss: str = "l2",
         eyelid_weight: float = 20.0,
+        head_weight: float = 1.0,
+        vertex_loss_frame: str = "world",
         vertex_loss_vertices: int = 1500,
         vertex_loss_frames: int = 512,
         face_model: str = "open-head-v1",
@@ -76,6 +82,10 @@ class GeometryTokenizerConfig(PretrainedConfig):
             raise ValueError(f"recon_loss must be 'l1' or 'l2', got {recon_loss!r}")
         self.recon_loss = recon_loss
         self.eyelid_weight = eyelid_weight
+        if vertex_loss_frame not in ("world", "head"):
+            raise ValueError(f"vertex_loss_frame must be 'world' or 'head', got {vertex_loss_frame!r}")
+        self.head_weight = head_weight
+        self.vertex_loss_frame = vertex_loss_frame
         self.vertex_loss_vertices = vertex_loss_vertices
         self.vertex_loss_frames = vertex_loss_frames
         self.face_model = face_model

@@ -296,6 +296,7 @@ class GeometryTokenizer(PreTrainedModel):
         feature_weight = torch.ones(recon.shape[-1], device=recon.device)
         e = self.config.expression_dim
         feature_weight[e + 6:e + 8] = self.config.eyelid_weight
+        feature_weight[e + 8:e + 14] = self.config.head_weight
         weight = mask.unsqueeze(-1).float() * feature_weight
         distance = torch.abs if self.config.recon_loss == "l1" else torch.square
         param_loss = (distance(recon - norm_target) * weight).sum() / (mask.sum().clamp_min(1) * feature_weight.sum())
@@ -350,7 +351,8 @@ class GeometryTokenizer(PreTrainedModel):
         return self._face
 
     def _vertex_l1(self, motion: dict, target: dict, shape: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Mean per-vertex L1 distance in millimetres over (a random subset of) valid frames."""
+        """Mean per-vertex L1 distance in millimetres over (a random subset of) valid frames, in the world
+        or the head's frame (``config.vertex_loss_frame``)."""
         _, subset = self._face_models()
         batch, frames = mask.shape
         shape = torch.as_tensor(shape, dtype=torch.float32, device=mask.device)[:, : subset.num_shape]
@@ -360,8 +362,13 @@ class GeometryTokenizer(PreTrainedModel):
             valid = valid[torch.randperm(len(valid), device=valid.device)[:limit]]
         flat_shape = shape.repeat_interleave(frames, 0)[valid]
 
+        head_frame = self.config.vertex_loss_frame == "head"
+
         def run(m: dict) -> torch.Tensor:
-            return subset(shape=flat_shape, **{k: m[k].reshape(batch * frames, -1)[valid] for k in MOTION_KEYS})
+            fields = {k: m[k].reshape(batch * frames, -1)[valid] for k in MOTION_KEYS}
+            if head_frame:  # the face's shape only: head rotation is measured by the parameter loss
+                fields["head_pose"] = torch.zeros_like(fields["head_pose"])
+            return subset(shape=flat_shape, **fields)
 
         with torch.no_grad():
             target_vertices = run(target)

@@ -295,3 +295,21 @@ def test_training_script_under_accelerate_with_two_processes(tmp_path):
     assert state["codebook_size"] == 32 and (out / "model.safetensors").exists()
     # 4 steps x 4 clips x 2 processes: the data was split between the two ranks.
     assert "'epoch': '0.57" in result.stdout  # a fresh 1-process run would be at epoch 0.29
+
+
+def test_head_frame_mesh_loss_ignores_head_rotation(open_head):
+    """In the head's frame the mesh loss measures the face only; head rotation is left to the parameter loss."""
+    x = {k: v[:, :8] for k, v in batch(b=2).items()}
+    turned = dict(x, head_pose=x["head_pose"] + 0.3)
+    mask, shape = torch.ones(2, 8, dtype=torch.bool), torch.zeros(2, 12)
+    losses = {}
+    for frame in ("world", "head"):
+        model = GeometryTokenizer(GeometryTokenizerConfig(hidden_size=32, num_res_blocks=1, vertex_loss_vertices=300,
+                                                          vertex_loss_frame=frame))
+        model.attach_face_model(open_head)
+        losses[frame] = (float(model._vertex_l1(turned, x, shape, mask)),
+                         float(model._vertex_l1(dict(x, expression=x["expression"] + 0.2), x, shape, mask)))
+    assert losses["world"][0] > 1.0 and losses["head"][0] == pytest.approx(0.0, abs=1e-4)
+    assert losses["head"][1] > 0.1  # a changed face still counts
+    with pytest.raises(ValueError, match="vertex_loss_frame must be 'world' or 'head'"):
+        GeometryTokenizerConfig(vertex_loss_frame="camera")
