@@ -140,7 +140,7 @@ def main() -> None:
     for needed in ("corpus/README.md", "evaluator/config.json", "tokenizer/config.json"):
         if not (args.models / needed).is_file():
             raise SystemExit(f"error: {args.models / needed} is missing: run `make demo` first (or pass --models)")
-    evaluator = TextMotionEvaluator.from_pretrained(args.models / "evaluator", trust_remote_code=True)
+    evaluator = TextMotionEvaluator.from_pretrained(args.models / "evaluator")  # installed classes, no remote code
     corpus = datasets.load_dataset(str(args.models / "corpus")).with_format("numpy")
     rows = [corpus["validation"][i] for i in range(min(VALIDATION_CLIPS, len(corpus["validation"])))]
     results: dict[str, dict[str, Any]] = {}
