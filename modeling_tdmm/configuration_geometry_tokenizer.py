@@ -9,6 +9,11 @@ class GeometryTokenizerConfig(PretrainedConfig):
 
     Args:
         codebook_size: number of face tokens K.
+        head_codebook_size: 0 for one codebook over all features; otherwise factorised codes: the
+            head's rotation is encoded and quantised apart, with this many head codes, the face
+            (expression, jaw, eyelids) with ``codebook_size / head_codebook_size`` face codes, and a
+            frame's token id is ``face_code * head_codebook_size + head_code`` (still one token per
+            frame, K ids in all).
         code_dim: width of a code vector.
         hidden_size: channels of the 1D convolutional encoder/decoder.
         num_res_blocks: residual blocks per resolution level.
@@ -41,6 +46,7 @@ class GeometryTokenizerConfig(PretrainedConfig):
     def __init__(
         self,
         codebook_size: int = 512,
+        head_codebook_size: int = 0,
         code_dim: int = 64,
         hidden_size: int = 128,
         num_res_blocks: int = 2,
@@ -66,6 +72,10 @@ class GeometryTokenizerConfig(PretrainedConfig):
             raise ValueError(f"downsample must be 1, 2 or 4 frames per token, got {downsample}")
         if codebook_size < 2:
             raise ValueError(f"codebook_size must be at least 2, got {codebook_size}")
+        if head_codebook_size and (head_codebook_size < 2 or codebook_size % head_codebook_size or codebook_size == head_codebook_size):
+            raise ValueError(f"head_codebook_size must be 0, or at least 2 and a proper divisor of codebook_size "
+                             f"({codebook_size}), got {head_codebook_size}")
+        self.head_codebook_size = head_codebook_size
         self.codebook_size = codebook_size
         self.code_dim = code_dim
         self.hidden_size = hidden_size

@@ -28,6 +28,7 @@ from .motion_fields import MOTION_FIELDS
 from .rotations import axis_angle_to_6d, sixd_to_axis_angle
 
 MOTION_KEYS = tuple(MOTION_FIELDS)
+HEAD_FEATURES = 6  # the head rotation's 6D features, last in the per-frame feature vector
 #: The Python files a saved tokenizer folder holds: this module and everything it imports,
 #: including the face model it evaluates lazily for the mesh loss and vertices.
 REMOTE_CODE_FILES = ("configuration_geometry_tokenizer.py", "modeling_geometry_tokenizer.py", "motion_fields.py",
@@ -52,12 +53,12 @@ def _stack(channels: int, blocks: int) -> list[nn.Module]:
 
 
 class Encoder(nn.Module):
-    """Features ``[B, F, T]`` -> latents ``[B, D, T / downsample]``."""
+    """Features ``[B, F_in, T]`` -> latents ``[B, D, T / downsample]`` (``F_in`` = ``in_channels``)."""
 
-    def __init__(self, config: GeometryTokenizerConfig) -> None:
+    def __init__(self, config: GeometryTokenizerConfig, in_channels: int) -> None:
         super().__init__()
         h = config.hidden_size
-        layers: list[nn.Module] = [nn.Conv1d(config.feature_dim, h, 3, padding=1), *_stack(h, config.num_res_blocks)]
+        layers: list[nn.Module] = [nn.Conv1d(in_channels, h, 3, padding=1), *_stack(h, config.num_res_blocks)]
         for _ in range(int(math.log2(config.downsample))):
             layers += [nn.Conv1d(h, h, 4, stride=2, padding=1), *_stack(h, config.num_res_blocks)]
         layers += [nn.ReLU(), nn.Conv1d(h, config.code_dim, 3, padding=1)]
@@ -68,14 +69,15 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Latents ``[B, D, T']`` -> features ``[B, F, T' * downsample]``."""
+    """Latents ``[B, D_in, T']`` -> features ``[B, F, T' * downsample]`` (``D_in`` = ``in_channels``)."""
 
-    def __init__(self, config: GeometryTokenizerConfig) -> None:
+    def __init__(self, config: GeometryTokenizerConfig, in_channels: int) -> None:
         super().__init__()
         h = config.hidden_size
-        layers: list[nn.Module] = [nn.Conv1d(config.code_dim, h, 3, padding=1), *_stack(h, config.num_res_blocks)]
+        layers: list[nn.Module] = [nn.Conv1d(in_channels, h, 3, padding=1), *_stack(h, config.num_res_blocks)]
         for _ in range(int(math.log2(config.downsample))):
-            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv1d(h, h, 3, padding=1), *_stack(h, config.num_res_blocks)]
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv1d(h, h, 3, padding=1),
+                       *_stack(h, config.num_res_blocks)]
         layers += [nn.ReLU(), nn.Conv1d(h, config.feature_dim, 3, padding=1)]
         self.net = nn.Sequential(*layers)
 
@@ -180,9 +182,15 @@ class GeometryTokenizer(PreTrainedModel):
 
     def __init__(self, config: GeometryTokenizerConfig) -> None:
         super().__init__(config)
-        self.encoder = Encoder(config)
-        self.decoder = Decoder(config)
-        self.quantizer = EMAQuantizer(config.codebook_size, config.code_dim, config.ema_decay, config.dead_code_threshold)
+        heads = config.head_codebook_size
+        face_width = config.feature_dim - HEAD_FEATURES if heads else config.feature_dim
+        self.encoder = Encoder(config, face_width)
+        self.quantizer = EMAQuantizer(config.codebook_size // max(heads, 1), config.code_dim, config.ema_decay,
+                                      config.dead_code_threshold)
+        if heads:  # factorised codes: the head's rotation gets an encoder and a codebook of its own
+            self.head_encoder = Encoder(config, HEAD_FEATURES)
+            self.head_quantizer = EMAQuantizer(heads, config.code_dim, config.ema_decay, config.dead_code_threshold)
+        self.decoder = Decoder(config, config.code_dim * (2 if heads else 1))
         self.register_buffer("feature_mean", torch.zeros(config.feature_dim))
         self.register_buffer("feature_std", torch.ones(config.feature_dim))
         self._face = None  # (face model, vertex subset model); plain attribute, not a submodule
@@ -236,7 +244,11 @@ class GeometryTokenizer(PreTrainedModel):
         if pad:
             x = F.pad(x, (0, 0, 0, pad))
             mask = F.pad(mask, (0, pad))
-        z = self.encoder(x.transpose(1, 2)).transpose(1, 2)  # [B, T', D]
+        x = x.transpose(1, 2)
+        if self.config.head_codebook_size:  # [B, T', 2D]: face latents, then head latents
+            z = torch.cat([self.encoder(x[:, :-HEAD_FEATURES]), self.head_encoder(x[:, -HEAD_FEATURES:])], 1).transpose(1, 2)
+        else:
+            z = self.encoder(x).transpose(1, 2)  # [B, T', D]
         latent_mask = mask.view(mask.shape[0], -1, down).any(-1)
         return z, latent_mask
 
@@ -248,13 +260,43 @@ class GeometryTokenizer(PreTrainedModel):
             raise ValueError(f"geometry tokenizer: 'mask' should have shape [B, T] = [{batch}, {frames}], got {list(mask.shape)}")
         return mask
 
+    def _quantize(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Latents ``[N, D or 2D]`` -> (quantised, token ids ``[N]``, commitment loss, perplexity of the ids).
+
+        With factorised codes a token id is ``face_code * head_codebook_size + head_code``."""
+        heads = self.config.head_codebook_size
+        if not heads:
+            return self.quantizer(flat)
+        dim = self.config.code_dim
+        face, face_ids, face_commitment, _ = self.quantizer(flat[:, :dim])
+        head, head_ids, head_commitment, _ = self.head_quantizer(flat[:, dim:])
+        ids = face_ids * heads + head_ids
+        probs = torch.bincount(ids, minlength=self.config.codebook_size).float() / max(ids.numel(), 1)
+        perplexity = torch.exp(-(probs * torch.log(probs + 1e-10)).sum())
+        return torch.cat([face, head], -1), ids, (face_commitment + head_commitment) / 2, perplexity
+
+    def _nearest(self, flat: torch.Tensor) -> torch.Tensor:
+        """Token ids ``[N]`` of latents ``[N, D or 2D]`` (no codebook update)."""
+        heads = self.config.head_codebook_size
+        if not heads:
+            return self.quantizer.nearest(flat)
+        dim = self.config.code_dim
+        return self.quantizer.nearest(flat[:, :dim]) * heads + self.head_quantizer.nearest(flat[:, dim:])
+
+    def _code_vectors(self, codes: torch.Tensor) -> torch.Tensor:
+        """Token ids ``[B, T']`` (>= 0) -> the decoder's input latents ``[B, T', D or 2D]``."""
+        heads = self.config.head_codebook_size
+        if not heads:
+            return self.quantizer.codebook[codes]
+        return torch.cat([self.quantizer.codebook[codes // heads], self.head_quantizer.codebook[codes % heads]], -1)
+
     @torch.no_grad()
     def encode(self, expression, jaw_pose, eyelids, head_pose, mask=None) -> torch.Tensor:
         """Code indices ``LongTensor [B, ceil(T / downsample)]``; -1 where the mask is all padding."""
         features = self.raw_features(self.motion_inputs(expression, jaw_pose, eyelids, head_pose))
         mask = self._mask(mask, *features.shape[:2])
         z, latent_mask = self._latents(features, mask)
-        codes = self.quantizer.nearest(z.reshape(-1, z.shape[-1])).view(z.shape[:2])
+        codes = self._nearest(z.reshape(-1, z.shape[-1])).view(z.shape[:2])
         return torch.where(latent_mask, codes, torch.full_like(codes, -1))
 
     @torch.no_grad()
@@ -271,7 +313,7 @@ class GeometryTokenizer(PreTrainedModel):
         bad = (codes >= self.config.codebook_size) | (codes < -1)
         if bool(bad.any()):
             raise ValueError(f"geometry tokenizer: code ids must be in [0, {self.config.codebook_size}), got {codes[bad][:5].tolist()}")
-        z = self.quantizer.codebook[codes.clamp_min(0)]
+        z = self._code_vectors(codes.clamp_min(0))
         features = self.decoder(z.transpose(1, 2)).transpose(1, 2)
         if num_frames is not None:
             features = features[:, :num_frames]
@@ -288,7 +330,7 @@ class GeometryTokenizer(PreTrainedModel):
         mask = self._mask(mask, batch, frames)
         z, latent_mask = self._latents(target, mask)
         flat = z[latent_mask]
-        quantized, indices, commitment, perplexity = self.quantizer(flat)
+        quantized, indices, commitment, perplexity = self._quantize(flat)
         z_q = torch.zeros_like(z)
         z_q[latent_mask] = quantized
         recon = self.decoder(z_q.transpose(1, 2)).transpose(1, 2)[:, :frames]

@@ -313,3 +313,26 @@ def test_head_frame_mesh_loss_ignores_head_rotation(open_head):
     assert losses["head"][1] > 0.1  # a changed face still counts
     with pytest.raises(ValueError, match="vertex_loss_frame must be 'world' or 'head'"):
         GeometryTokenizerConfig(vertex_loss_frame="camera")
+
+
+def test_factorised_face_and_head_codes(tmp_path):
+    """One token per frame whose id is face_code * H + head_code; the face part never sees the head's rotation."""
+    config = GeometryTokenizerConfig(codebook_size=64, head_codebook_size=8, code_dim=16, hidden_size=32, num_res_blocks=1)
+    model = GeometryTokenizer(config)
+    assert model.quantizer.codebook_size == 8 and model.head_quantizer.codebook_size == 8
+    model.train()
+    out = model(**batch(b=4, t=24))  # EMA updates initialise both codebooks from the batch
+    assert out.codes.shape == (4, 24) and int(out.codes.max()) < 64
+    model.eval()
+    x = batch(b=2, t=24, seed=1)
+    codes = model.encode(**x)
+    turned = model.encode(**dict(x, head_pose=x["head_pose"] + 0.4))
+    assert torch.equal(codes // 8, turned // 8)  # same face codes
+    assert not torch.equal(codes % 8, turned % 8)  # other head codes
+    assert model.decode(codes)["head_pose"].shape == (2, 24, 3)
+    model.save_pretrained(tmp_path)
+    again = GeometryTokenizer.from_pretrained(tmp_path).eval()
+    assert torch.equal(again.encode(**x), codes)
+    assert torch.equal(again.decode(codes)["expression"], model.decode(codes)["expression"])
+    with pytest.raises(ValueError, match="head_codebook_size must be 0, or at least 2 and a proper divisor of codebook_size"):
+        GeometryTokenizerConfig(codebook_size=64, head_codebook_size=6)
