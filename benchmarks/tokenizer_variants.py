@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from tdmm_train.launch import run_trainer
@@ -39,9 +38,11 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "no mesh loss, eyelid weight 5, head weight 4": BALANCED,
     "factorised: 512 face x 16 head codes, as above": (*BALANCED, *FACTORISED),
     "factorised, 3 x the steps (3,600)": (*BALANCED, *FACTORISED, *LONGER),
-    "factorised: 1,024 face x 8 head codes, 3,600 steps": (*BALANCED, "--codebook_size", "8192", "--head_codebook_size", "8", *LONGER),
+    "factorised: 1,024 face x 8 head codes, 3,600 steps": (*BALANCED, "--codebook_size", "8192", "--head_codebook_size", "8",
+                                                            *LONGER),
 }
 VALIDATION_CLIPS = 300
+KMEANS = "per-frame k-means, 512 centres (no decoder)"
 
 
 def folder_name(variant: str) -> str:
@@ -58,23 +59,22 @@ def tokenizer_folder(models: Path, variant: str) -> Path:
     return folder
 
 
-def _features(clip: Any) -> torch.Tensor:
-    """Per-frame features ``[T, 64]``: expression, 6D jaw, eyelids, 6D head (the tokenizer's input layout)."""
-    from modeling_tdmm.rotations import axis_angle_to_6d
-
-    return torch.cat([torch.from_numpy(clip.expression), axis_angle_to_6d(torch.from_numpy(clip.jaw_pose)),
-                      torch.from_numpy(clip.eyelids), axis_angle_to_6d(torch.from_numpy(clip.head_pose))], -1)
-
-
 def kmeans_reconstructions(train: list[Any], clips: list[Any], codes: int = 512, iterations: int = 25,
                            seed: int = 0) -> list[Any]:
-    """``clips`` with every frame replaced by the nearest of ``codes`` k-means centres fitted on ``train`` clips' frames."""
-    from modeling_tdmm.rotations import sixd_to_axis_angle
+    """``clips`` with every frame replaced by the nearest of ``codes`` k-means centres fitted on ``train`` clips'
+    frames, in the tokenizer's normalised per-frame feature space (its own layout and inverse, no network)."""
+    from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
+    from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 
+    layout = GeometryTokenizer(GeometryTokenizerConfig(hidden_size=8, code_dim=8, codebook_size=2, num_res_blocks=0))
+
+    def features(clip: Any) -> torch.Tensor:  # [T, 64]
+        return layout.raw_features(layout.motion_inputs(clip.expression, clip.jaw_pose, clip.eyelids, clip.head_pose))[0]
+
+    frames = torch.cat([features(c) for c in train])
+    layout.set_normalization(frames.mean(0), frames.std(0))
+    points = (frames - layout.feature_mean) / layout.feature_std
     generator = torch.Generator().manual_seed(seed)
-    frames = torch.cat([_features(c) for c in train])
-    mean, std = frames.mean(0), frames.std(0).clamp_min(1e-3)
-    points = (frames - mean) / std
     centres = points[torch.randperm(len(points), generator=generator)[:codes]].clone()
     for _ in range(iterations):
         nearest = torch.cdist(points, centres).argmin(1)
@@ -83,49 +83,15 @@ def kmeans_reconstructions(train: list[Any], clips: list[Any], codes: int = 512,
         centres = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], centres)
     out = []
     for clip in clips:
-        q = centres[torch.cdist((_features(clip) - mean) / std, centres).argmin(1)] * std + mean
-        out.append(dataclasses.replace(clip, expression=q[:, :50].numpy(), jaw_pose=sixd_to_axis_angle(q[:, 50:56]).numpy(),
-                                       eyelids=q[:, 56:58].numpy(), head_pose=sixd_to_axis_angle(q[:, 58:64]).numpy()))
+        nearest = torch.cdist((features(clip) - layout.feature_mean) / layout.feature_std, centres).argmin(1)
+        motion = layout.motion_from_features(centres[nearest][None])
+        out.append(dataclasses.replace(clip, **{k: v[0].numpy() for k, v in motion.items()}))
     return out
 
 
-def measure_kmeans(evaluator: Any, train_rows: Any, rows: list[dict]) -> dict[str, Any]:
-    """The k-means row: the evaluator's readings of per-frame-quantised clips, and per-group errors."""
-    from open3dfacevid.features import row_to_clip
-    from tdmm_eval.evaluator_labels import vocabularies_of
-    from tdmm_eval.report import group_errors, prompt_truth, reading_accuracy
-
-    clips = [row_to_clip(r) for r in rows]
-    train = [row_to_clip(train_rows[i]) for i in range(0, len(train_rows), 2)]
-    rebuilt = kmeans_reconstructions(train, clips)
-    vocab = vocabularies_of(evaluator.config)
-    truths = [prompt_truth(c.attributes, vocab) for c in clips]
-    original = reading_accuracy(evaluator.read_attributes(clips), truths, vocab)
-    readings = reading_accuracy(evaluator.read_attributes(rebuilt), truths, vocab)
-    errors = [group_errors(c, r) for c, r in zip(clips, rebuilt)]
-    return {"originals": original, "reconstructions": readings,
-            "retained": {**{k: readings[k] / original[k] if original[k] else float("nan") for k in original},
-                         "emotion_family_expression_only": float("nan")},
-            "groups": {k: float(np.mean([e[k] for e in errors])) for k in errors[0]},
-            "mean_vertex_error_mm": float("nan"), "blink_recall": float("nan"), "codes_used_pct": float("nan")}
-
-
-def expression_only_kept(evaluator: Any, tokenizer_dir: Path, rows: list[dict]) -> float:
-    """Emotion family read on originals whose expression alone is replaced by the reconstruction's, as a
-    share of the reading of the originals: how much of the loss the expression codes cause."""
-    from modeling_tdmm.processing_face_tokens import FaceTokenProcessor, load_geometry_tokenizer
-    from open3dfacevid.features import row_to_clip
-    from tdmm_eval.evaluator_labels import vocabularies_of
-    from tdmm_eval.report import prompt_truth, reading_accuracy
-
-    processor = FaceTokenProcessor.for_tokenizer(load_geometry_tokenizer(tokenizer_dir))
-    clips = [row_to_clip(r) for r in rows]
-    rebuilt = [processor.codes_to_clip(processor.clip_to_codes(c), num_frames=c.num_frames) for c in clips]
-    mixed = [dataclasses.replace(c, expression=r.expression) for c, r in zip(clips, rebuilt)]
-    vocab = vocabularies_of(evaluator.config)
-    truths = [prompt_truth(c.attributes, vocab) for c in clips]
-    original = reading_accuracy(evaluator.read_attributes(clips), truths, vocab)["emotion_family"]
-    return reading_accuracy(evaluator.read_attributes(mixed), truths, vocab)["emotion_family"] / original
+def expression_only(clips: list[Any], rebuilt: list[Any]) -> list[Any]:
+    """The original clips with only their expression replaced by the reconstruction's."""
+    return [dataclasses.replace(c, expression=r.expression) for c, r in zip(clips, rebuilt)]
 
 
 def markdown(results: dict[str, dict[str, Any]], command: str, clips: int) -> str:
@@ -162,8 +128,10 @@ def main() -> None:
     import datasets
 
     from modeling_tdmm.io_utils import atomic_path
+    from modeling_tdmm.processing_face_tokens import load_geometry_tokenizer
     from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
-    from tdmm_eval.report import section_tokenizer
+    from open3dfacevid.features import row_to_clip
+    from tdmm_eval.report import retention, section_tokenizer, tokenizer_reconstructions
 
     for needed in ("corpus/README.md", "evaluator/config.json", "tokenizer/config.json"):
         if not (args.models / needed).is_file():
@@ -171,15 +139,21 @@ def main() -> None:
     evaluator = TextMotionEvaluator.from_pretrained(args.models / "evaluator")  # installed classes, no remote code
     corpus = datasets.load_dataset(str(args.models / "corpus")).with_format("numpy")
     rows = [corpus["validation"][i] for i in range(min(VALIDATION_CLIPS, len(corpus["validation"])))]
+    clips = [row_to_clip(r) for r in rows]
     results: dict[str, dict[str, Any]] = {}
     for variant in VARIANTS:
         tick = time.time()
         folder = tokenizer_folder(args.models, variant)
         results[variant] = section_tokenizer(evaluator, folder, rows)
-        results[variant]["retained"]["emotion_family_expression_only"] = expression_only_kept(evaluator, folder, rows)
+        rebuilt = tokenizer_reconstructions(load_geometry_tokenizer(folder), clips)
+        mixed = retention(evaluator, clips, expression_only(clips, rebuilt))
+        results[variant]["retained"]["emotion_family_expression_only"] = mixed["retained"]["emotion_family"]
         print(f"{variant}: emotion kept {results[variant]['retained']['emotion_family']:.2f}, head kept "
               f"{results[variant]['retained']['head_motion']:.2f} ({time.time() - tick:.0f} s)", flush=True)
-    results["per-frame k-means, 512 centres (no decoder)"] = measure_kmeans(evaluator, corpus["train"], rows)
+    train = [row_to_clip(corpus["train"][i]) for i in range(0, len(corpus["train"]), 2)]
+    results[KMEANS] = retention(evaluator, clips, kmeans_reconstructions(train, clips))
+    results[KMEANS]["retained"]["emotion_family_expression_only"] = float("nan")
+    results[KMEANS].update(mean_vertex_error_mm=float("nan"), blink_recall=float("nan"), codes_used_pct=float("nan"))
     command = f"python benchmarks/tokenizer_variants.py --models {args.models} --out {args.out}"
     args.out.mkdir(parents=True, exist_ok=True)
     with atomic_path(args.out / "tokenizer_variants.json") as tmp:

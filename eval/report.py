@@ -67,26 +67,40 @@ def group_errors(original: FaceClip, reconstructed: FaceClip) -> dict[str, float
     return out
 
 
-def section_tokenizer(evaluator: TextMotionEvaluator, tokenizer_dir: Path, test: list[dict]) -> dict[str, Any]:
-    """Does meaning survive the geometry tokenizer? The evaluator reads originals and reconstructions."""
-    from modeling_tdmm.processing_face_tokens import FaceTokenProcessor, load_geometry_tokenizer
-    from tdmm_eval.tokenizer_eval import evaluate_tokenizer
-
-    geometry = load_geometry_tokenizer(tokenizer_dir)
-    processor = FaceTokenProcessor.for_tokenizer(geometry)
-    clips = [row_to_clip(r) for r in test]
-    reconstructions = [processor.codes_to_clip(processor.clip_to_codes(c), fps=c.fps, shape=c.shape, num_frames=c.num_frames,
-                                               clip_id=c.clip_id) for c in clips]
+def retention(evaluator: TextMotionEvaluator, clips: list[FaceClip], rebuilt: list[FaceClip]) -> dict[str, Any]:
+    """The evaluator's readings of ``clips`` and of their reconstructions ``rebuilt``, the share kept, and the
+    mean error of each parameter group beside its signal."""
     vocab = vocabularies_of(evaluator.config)
     truths = [prompt_truth(c.attributes, vocab) for c in clips]
     original = reading_accuracy(evaluator.read_attributes(clips), truths, vocab)
-    rebuilt = reading_accuracy(evaluator.read_attributes(reconstructions), truths, vocab)
-    errors = [group_errors(c, r) for c, r in zip(clips, reconstructions)]
+    readings = reading_accuracy(evaluator.read_attributes(rebuilt), truths, vocab)
+    errors = [group_errors(c, r) for c, r in zip(clips, rebuilt)]
+    return {
+        "originals": original, "reconstructions": readings,
+        "retained": {k: readings[k] / original[k] if original[k] else float("nan") for k in original},
+        "groups": {k: float(np.mean([e[k] for e in errors])) for k in errors[0]},
+    }
+
+
+def tokenizer_reconstructions(geometry: Any, clips: list[FaceClip]) -> list[FaceClip]:
+    """Each clip encoded to face tokens by the geometry tokenizer and decoded back."""
+    from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+
+    processor = FaceTokenProcessor.for_tokenizer(geometry)
+    return [processor.codes_to_clip(processor.clip_to_codes(c), fps=c.fps, shape=c.shape, num_frames=c.num_frames,
+                                    clip_id=c.clip_id) for c in clips]
+
+
+def section_tokenizer(evaluator: TextMotionEvaluator, tokenizer_dir: Path, test: list[dict]) -> dict[str, Any]:
+    """Does meaning survive the geometry tokenizer? The evaluator reads originals and reconstructions."""
+    from modeling_tdmm.processing_face_tokens import load_geometry_tokenizer
+    from tdmm_eval.tokenizer_eval import evaluate_tokenizer
+
+    geometry = load_geometry_tokenizer(tokenizer_dir)
+    clips = [row_to_clip(r) for r in test]
     geometry_figures = evaluate_tokenizer(geometry, test)
     return {
-        "originals": original, "reconstructions": rebuilt,
-        "retained": {k: rebuilt[k] / original[k] if original[k] else float("nan") for k in original},
-        "groups": {k: float(np.mean([e[k] for e in errors])) for k in errors[0]},
+        **retention(evaluator, clips, tokenizer_reconstructions(geometry, clips)),
         "mean_vertex_error_mm": geometry_figures["mean_vertex_error_mm"], "blink_recall": geometry_figures["blink_recall"],
         "codes_used_pct": geometry_figures["codes_used_pct"],
     }

@@ -72,7 +72,8 @@ class GeometryTokenizerConfig(PretrainedConfig):
             raise ValueError(f"downsample must be 1, 2 or 4 frames per token, got {downsample}")
         if codebook_size < 2:
             raise ValueError(f"codebook_size must be at least 2, got {codebook_size}")
-        if head_codebook_size and (head_codebook_size < 2 or codebook_size % head_codebook_size or codebook_size == head_codebook_size):
+        proper_divisor = 2 <= head_codebook_size < codebook_size and codebook_size % head_codebook_size == 0
+        if head_codebook_size and not proper_divisor:
             raise ValueError(f"head_codebook_size must be 0, or at least 2 and a proper divisor of codebook_size "
                              f"({codebook_size}), got {head_codebook_size}")
         self.head_codebook_size = head_codebook_size
