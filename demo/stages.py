@@ -239,6 +239,10 @@ def stage_report(out: Path) -> list[Path]:
         print(f"  Language2Motion: emotion asked for is read {100 * row['attributes']['emotion_family']:.0f}% of the time; "
               f"R@3 {row['r_precision']['top3']['mean']:.2f} (real motion "
               f"{results['l2m']['rows']['real motion']['r_precision']['top3']['mean']:.2f})")
+        held = results["l2m"]["keyword_swap"]["heldout"]
+        print(f"  Language2Motion on paraphrases with no emotion word: read as the intended family "
+              f"{100 * held['paraphrase_family']:.0f}%; \"extremely\" read as more intense than \"slightly\" "
+              f"{100 * held['intensity_pairs_stronger']:.0f}% of pairs")
     print(f"  report: {folder / 'REPORT.md'}")
     return [folder / "REPORT.md", folder / "results.json", folder / "embeddings_tsne.png", folder / "one_word_control.png"]
 

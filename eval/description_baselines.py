@@ -29,11 +29,18 @@ class MajorityDescription:
 
 
 class NearestCaption:
-    def __init__(self, codes: Sequence[np.ndarray], captions: Sequence[Sequence[str]], codebook_size: int) -> None:
-        """``codes[i]``: face-token ids ``[T_i]`` of training clip i; ``captions[i]`` its captions."""
+    def __init__(self, codes: Sequence[np.ndarray], captions: Sequence[Sequence[str]], codebook_size: int,
+                 head_codebook_size: int = 0) -> None:
+        """``codes[i]``: face-token ids ``[T_i]`` of training clip i; ``captions[i]`` its captions.
+
+        With factorised tokens (``head_codebook_size`` H > 0, id = face * H + head) a clip's histogram
+        counts face codes and head codes apart (``codebook_size / H + H`` bins), so the baseline sees the
+        same two vocabularies the tokenizer has instead of thousands of rarely shared joint ids.
+        """
         if len(codes) != len(captions) or not len(codes):
             raise ValueError(f"NearestCaption needs as many code sequences as caption lists (got {len(codes)} and {len(captions)})")
         self.codebook_size = codebook_size
+        self.head_codebook_size = head_codebook_size
         counts = self._histograms(codes)
         document_frequency = (counts > 0).sum(0)
         self.idf = np.log((1 + len(codes)) / (1 + document_frequency)) + 1.0
@@ -41,9 +48,17 @@ class NearestCaption:
         self.captions = [c[0] for c in captions]
 
     def _histograms(self, codes: Sequence[np.ndarray]) -> np.ndarray:
-        out = np.zeros((len(codes), self.codebook_size), np.float32)
+        """Code counts ``[N, bins]``."""
+        heads = self.head_codebook_size
+        faces = self.codebook_size // heads if heads else self.codebook_size
+        out = np.zeros((len(codes), faces + heads), np.float32)
         for row, sequence in zip(out, codes):
-            np.add.at(row, np.asarray(sequence, np.int64), 1.0)
+            ids = np.asarray(sequence, np.int64)
+            if heads:
+                np.add.at(row, ids // heads, 1.0)
+                np.add.at(row, faces + ids % heads, 1.0)
+            else:
+                np.add.at(row, ids, 1.0)
         return out
 
     @staticmethod

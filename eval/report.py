@@ -131,6 +131,34 @@ def landing_share(readings: list[dict[str, Any]], swaps: list[tuple[str, str, st
     return float(np.mean([r["emotion_family"] == t for r, (_, _, t) in zip(readings, swaps)])) if swaps else float("nan")
 
 
+def heldout_language(evaluator: TextMotionEvaluator, l2m: Any, train: Any, seed: int, repeats: int = 3) -> dict[str, Any]:
+    """Language2Motion on language outside the corpus templates (:mod:`tdmm_eval.heldout_prompts`).
+
+    Paraphrases with no lexicon emotion word: share of generated clips read as the family a reader names
+    (``repeats`` seeds each), beside retrieval of the closest training prompt's real clip. Intensity pairs
+    ("slightly" vs "extremely", same seed): share read as more intense for the strong word."""
+    from tdmm_eval.heldout_prompts import PARAPHRASES, intensity_pairs
+
+    prompts, families = [p for p, _ in PARAPHRASES], [f for _, f in PARAPHRASES]
+    readings = [generated_readings(evaluator, l2m, prompts, seed + 10 + r) for r in range(repeats)]
+    matches = [[r["emotion_family"] == f for r, f in zip(rows, families)] for rows in readings]
+    train_prompts = [str(p) for p in train["prompt"]]
+    nearest = (evaluator.embed_texts(prompts) @ evaluator.embed_texts(train_prompts).T).argmax(1)
+    retrieved = evaluator.read_attributes([row_to_clip(train[int(i)]) for i in nearest])
+    levels = vocabularies_of(evaluator.config)["intensities"]
+    pairs = intensity_pairs()
+    stronger = []
+    for r in range(repeats):
+        weak = generated_readings(evaluator, l2m, [w for w, _ in pairs], seed + 20 + r)
+        strong = generated_readings(evaluator, l2m, [s for _, s in pairs], seed + 20 + r)
+        stronger += [levels.index(b["intensity"]) > levels.index(a["intensity"]) for a, b in zip(weak, strong)]
+    return {"paraphrases": len(prompts), "paraphrase_family": float(np.mean(matches)),
+            "paraphrase_family_retrieval": float(np.mean([r["emotion_family"] == f for r, f in zip(retrieved, families)])),
+            "paraphrase_examples": [{"prompt": p, "family": f, "read": r["emotion_family"]}
+                                    for p, f, r in list(zip(prompts, families, readings[0]))[::4]],
+            "intensity_pairs": len(stronger), "intensity_pairs_stronger": float(np.mean(stronger))}
+
+
 def l2m_name(folder: Path, l2m: Any) -> str:
     """Row name of a Language2Motion folder: its folder, conditioning and size."""
     config = l2m.model.config
@@ -201,6 +229,7 @@ def section_l2m(evaluator: TextMotionEvaluator, l2m_dirs: list[Path], train: Any
             one_word_figure(control, readings, FaceModel.load(control[0].face_model), out / "one_word_control.png")
             swap["one_word_control"] = [{"word": e, "read": r["emotion_family"], "intensity": r["intensity"]}
                                         for e, r in zip(ONE_WORD_EMOTIONS, readings)]
+            swap["heldout"] = heldout_language(evaluator, l2m, train, seed, repeats=1 if quick else 3)
     if any(curves.values()):
         training_curves_figure(curves, out / "token_accuracy_curves.png")
     return {"rows": rows, "main": swap["model"], "keyword_swap": swap, "test_prompts": len(prompts), "curves": curves}
@@ -243,7 +272,8 @@ def section_m2l(evaluator: TextMotionEvaluator, m2l_dir: Path, train: Any, test:
     train_captions = [[str(c) for c in captions] for captions in train["captions"]]
     geometry = m2l.processor.tokenizer
     train_rows = [train[i] for i in range(len(train))]
-    nearest_codes = NearestCaption(encode_rows(train_rows, geometry), train_captions, geometry.config.codebook_size)
+    nearest_codes = NearestCaption(encode_rows(train_rows, geometry), train_captions, geometry.config.codebook_size,
+                                   geometry.config.head_codebook_size)
     nearest_motion = (evaluator.embed_clips(clips) @ evaluator.embed_clips(train_rows).T).argmax(1)
     texts = {
         "Motion2Language": m2l.describe(clips, batch_size=16),
@@ -352,6 +382,18 @@ def l2m_markdown(l2m: dict[str, Any]) -> list[str]:
                   f"{_pct(swap['reading_changed'])}.", "", "| prompt | read | swapped to | read |", "|---|---|---|---|"]
         lines += [f"| {e['prompt'].split('. ')[0]} | {e['read']} | {e['swapped'].split('. ')[0]} | {e['read_swapped']} |"
                   for e in swap["examples"]]
+        held = swap.get("heldout")
+        if held:
+            lines += ["", "### Language outside the templates", "",
+                      f"{held['paraphrases']} hand-written paraphrases with no emotion word of the lexicon "
+                      "(`tdmm_eval.heldout_prompts`, never trained or tuned on), e.g. \"Her brows slam down and her lips press "
+                      f"into a hard line.\": generated motion read as the family a reader names **{_pct(held['paraphrase_family'])}** "
+                      f"(retrieving the closest training prompt's real clip: {_pct(held['paraphrase_family_retrieval'])}). "
+                      f"Intensity words: of {held['intensity_pairs']} prompt pairs differing only in \"slightly\" vs "
+                      f"\"extremely\" (same seed), the \"extremely\" motion is read as more intense "
+                      f"**{_pct(held['intensity_pairs_stronger'])}**.", "",
+                      "| paraphrase | a reader names | evaluator reads |", "|---|---|---|"]
+            lines += [f"| {e['prompt']} | {e['family']} | {e['read']} |" for e in held["paraphrase_examples"]]
         lines += ["", "### One-word control (Fig. 13)", "",
                   "The same prompt with one emotion word changed, same seed; three key frames each, with the evaluator's "
                   "reading.", "", "![one-word control](one_word_control.png)", "",

@@ -36,6 +36,12 @@ class GeometryTokenizerConfig(PretrainedConfig):
             expression, eyelids and jaw move most; 0 = all).
         vertex_loss_frames: at most this many random valid frames of a batch enter the mesh
             loss each step (0 = all); the parameter losses always see every frame.
+        output_smoothing: standard deviation, in frames, of a fixed Gaussian low-pass applied over time
+            to the decoder's output, for every feature but the eyelids (blinks last 3-5 frames and keep
+            their edges); 0 = off. Each frame's code is chosen on its own, so neighbouring frames'
+            quantisation errors are independent and decoded motion flickers (its frame-to-frame speed
+            was 3-4 x the original's, and the evaluator read the flicker as other emotions and
+            intensities). The filter is in the training loop, so the decoder learns what to hand it.
         face_model: ``"open-head-v1"`` or the name of the FLAME file the model was trained with
             (FLAME's arrays are never saved; pass its path to :meth:`load_face_model`).
         face_model_num_shape: identity width of that face model.
@@ -64,6 +70,7 @@ class GeometryTokenizerConfig(PretrainedConfig):
         vertex_loss_frame: str = "world",
         vertex_loss_vertices: int = 1500,
         vertex_loss_frames: int = 512,
+        output_smoothing: float = 0.0,
         face_model: str = "open-head-v1",
         face_model_num_shape: int = 12,
         **kwargs,
@@ -99,6 +106,9 @@ class GeometryTokenizerConfig(PretrainedConfig):
         self.vertex_loss_frame = vertex_loss_frame
         self.vertex_loss_vertices = vertex_loss_vertices
         self.vertex_loss_frames = vertex_loss_frames
+        if not output_smoothing >= 0:
+            raise ValueError(f"output_smoothing must be a number of frames >= 0, got {output_smoothing!r}")
+        self.output_smoothing = output_smoothing
         self.face_model = face_model
         self.face_model_num_shape = face_model_num_shape
         super().__init__(**kwargs)

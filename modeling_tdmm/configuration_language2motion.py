@@ -15,6 +15,11 @@ class Language2MotionConfig(PretrainedConfig):
 
     Args:
         codebook_size: number of face tokens of the geometry tokenizer the model generates for.
+        head_codebook_size: the geometry tokenizer's head codes when its tokens are factorised
+            (id = face_code * head_codebook_size + head_code), else 0. A factorised model embeds a
+            token as face + head embeddings and predicts the face code and the head code with two
+            softmaxes, so every face code is learnt from all the frames that use it, whatever the head
+            does (the joint vocabulary is often thousands of ids).
         hidden_size, num_hidden_layers, num_attention_heads, intermediate_size: the decoder.
         max_motion_tokens: longest face-token sequence (positions), BOS and EOS included.
         dropout: dropout in the decoder.
@@ -43,6 +48,7 @@ class Language2MotionConfig(PretrainedConfig):
     def __init__(
         self,
         codebook_size: int = 512,
+        head_codebook_size: int = 0,
         hidden_size: int = 256,
         num_hidden_layers: int = 4,
         num_attention_heads: int = 4,
@@ -63,9 +69,12 @@ class Language2MotionConfig(PretrainedConfig):
             raise ValueError(f"conditioning must be one of {CONDITIONINGS}, got '{conditioning}'")
         if hidden_size % num_attention_heads:
             raise ValueError(f"hidden_size {hidden_size} is not divisible by num_attention_heads {num_attention_heads}")
+        if head_codebook_size < 0 or (head_codebook_size and codebook_size % head_codebook_size):
+            raise ValueError(f"head_codebook_size must be 0 or divide codebook_size {codebook_size}, got {head_codebook_size}")
         if not 0.0 <= condition_dropout < 1.0:
             raise ValueError(f"condition_dropout must be in [0, 1), got {condition_dropout}")
         self.codebook_size = codebook_size
+        self.head_codebook_size = head_codebook_size
         self.hidden_size = hidden_size
         self.num_hidden_layers = num_hidden_layers
         self.num_attention_heads = num_attention_heads

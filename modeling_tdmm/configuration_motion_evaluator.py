@@ -29,6 +29,11 @@ class MotionEvaluatorConfig(PretrainedConfig):
         amplitude_features: also pool each normalised input channel's peak magnitude over the clip
             (``[2 * D]`` values) straight into the pooled features, so how strongly a face moves
             reaches the heads without passing through the temporal convolutions.
+        noise_augmentation: in training only, half of the clips (drawn per clip) get Gaussian noise on
+            their motion values of standard deviation ``u * noise_augmentation`` times each channel's
+            training std (``u`` drawn per clip in [0, 1]); 0 = off. Tracker output and generated or reconstructed motion carry frame-to-frame
+            jitter that smooth synthetic clips lack; an evaluator that never saw any reads the jitter's
+            velocities as another emotion or intensity.
         duplicate_threshold: texts whose sentence embeddings have cosine above this are not used
             as each other's negatives (TMR's filtering of near-duplicate captions).
         fps: frame rate the evaluator was trained at; clips at other rates are resampled first.
@@ -57,6 +62,7 @@ class MotionEvaluatorConfig(PretrainedConfig):
         actions: list | None = None,
         attribute_weight: float = 1.0,
         amplitude_features: bool = False,
+        noise_augmentation: float = 0.0,
         duplicate_threshold: float = 0.6,
         fps: float = 25.0,
         face_model: str = "open-head-v1",
@@ -64,6 +70,9 @@ class MotionEvaluatorConfig(PretrainedConfig):
     ) -> None:
         if not 0 < contrastive_temperature:
             raise ValueError(f"contrastive_temperature must be positive, got {contrastive_temperature}")
+        if not noise_augmentation >= 0:
+            raise ValueError(f"noise_augmentation must be >= 0, got {noise_augmentation!r}")
+        self.noise_augmentation = noise_augmentation
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be an odd number of frames, got {kernel_size}")
         self.motion_fields = [list(pair) for pair in motion_fields or [["expression", 50], ["jaw_pose", 3], ["eyelids", 2], ["head_pose", 3]]]

@@ -235,6 +235,23 @@ class GeometryTokenizer(PreTrainedModel):
             "head_pose": sixd_to_axis_angle(raw[..., e + 8:e + 14]),
         }
 
+    def _decode_features(self, z: torch.Tensor) -> torch.Tensor:
+        """Quantised latents ``[B, T', D or 2D]`` -> normalised features ``[B, T' * downsample, F]``, low-passed
+        over time (all but the eyelid features) when ``config.output_smoothing`` > 0."""
+        features = self.decoder(z.transpose(1, 2))  # [B, F, T]
+        sigma = self.config.output_smoothing
+        if sigma <= 0:
+            return features.transpose(1, 2)
+        radius = max(1, math.ceil(3 * sigma))
+        offsets = torch.arange(-radius, radius + 1, dtype=features.dtype, device=features.device)
+        kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
+        batch, channels, frames = features.shape
+        padded = F.pad(features, (radius, radius), mode="replicate").reshape(batch * channels, 1, -1)
+        smoothed = F.conv1d(padded, (kernel / kernel.sum()).view(1, 1, -1)).view(batch, channels, frames)
+        e = self.config.expression_dim
+        smoothed = torch.cat([smoothed[:, :e + 6], features[:, e + 6:e + 8], smoothed[:, e + 8:]], 1)
+        return smoothed.transpose(1, 2)
+
     # ------------------------------------------------------------------ core
     def _latents(self, features: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         down = self.config.downsample
@@ -283,7 +300,7 @@ class GeometryTokenizer(PreTrainedModel):
         dim = self.config.code_dim
         return self.quantizer.nearest(flat[:, :dim]) * heads + self.head_quantizer.nearest(flat[:, dim:])
 
-    def _code_vectors(self, codes: torch.Tensor) -> torch.Tensor:
+    def code_vectors(self, codes: torch.Tensor) -> torch.Tensor:
         """Token ids ``[B, T']`` (>= 0) -> the decoder's input latents ``[B, T', D or 2D]``."""
         heads = self.config.head_codebook_size
         if not heads:
@@ -313,8 +330,7 @@ class GeometryTokenizer(PreTrainedModel):
         bad = (codes >= self.config.codebook_size) | (codes < -1)
         if bool(bad.any()):
             raise ValueError(f"geometry tokenizer: code ids must be in [0, {self.config.codebook_size}), got {codes[bad][:5].tolist()}")
-        z = self._code_vectors(codes.clamp_min(0))
-        features = self.decoder(z.transpose(1, 2)).transpose(1, 2)
+        features = self._decode_features(self.code_vectors(codes.clamp_min(0)))
         if num_frames is not None:
             features = features[:, :num_frames]
         motion = self.motion_from_features(features)
@@ -333,7 +349,7 @@ class GeometryTokenizer(PreTrainedModel):
         quantized, indices, commitment, perplexity = self._quantize(flat)
         z_q = torch.zeros_like(z)
         z_q[latent_mask] = quantized
-        recon = self.decoder(z_q.transpose(1, 2)).transpose(1, 2)[:, :frames]
+        recon = self._decode_features(z_q)[:, :frames]
         norm_target = (target - self.feature_mean) / self.feature_std
         feature_weight = torch.ones(recon.shape[-1], device=recon.device)
         e = self.config.expression_dim

@@ -111,12 +111,68 @@ class DecoderLayer(nn.Module):
         return x, (k, v)
 
 
+class FactorisedFaceTokens(nn.Module):
+    """Embedding and output layer for factorised face tokens (id = face * H + head, then BOS, EOS, PAD).
+
+    In: a token is ``face_embedding[face] + head_embedding[head]`` (or a special embedding). Out:
+    ``log p(id) = log_softmax([face logits, special logits])[face] + log_softmax(head logits)[head]``,
+    i.e. one softmax over face codes and the special tokens and, independently given the context, one
+    over head codes. The joint logits ``[..., vocab]`` this returns sum to that distribution under a plain
+    softmax, so sampling, guidance and top-k work on them unchanged.
+    """
+
+    def __init__(self, config: Language2MotionConfig) -> None:
+        super().__init__()
+        self.heads = config.head_codebook_size
+        self.codes = config.codebook_size
+        faces, width = self.codes // self.heads, config.hidden_size
+        self.face_embedding = nn.Embedding(faces, width)
+        self.head_embedding = nn.Embedding(self.heads, width)
+        self.special_embedding = nn.Embedding(config.vocab_size - self.codes, width)
+        self.face_head = nn.Linear(width, faces + config.vocab_size - self.codes, bias=False)  # face codes, then specials
+        self.head_head = nn.Linear(width, self.heads, bias=False)
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """``ids [B, T]`` -> ``[B, T, hidden]``."""
+        codes = ids.clamp(max=self.codes - 1)
+        tokens = self.face_embedding(codes // self.heads) + self.head_embedding(codes % self.heads)
+        special = self.special_embedding((ids - self.codes).clamp(min=0))
+        return torch.where((ids < self.codes).unsqueeze(-1), tokens, special)
+
+    def parts(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``hidden [..., width]`` -> face-and-special logits ``[..., F + 3]``, head log-probabilities ``[..., H]``."""
+        return self.face_head(hidden), self.head_head(hidden).log_softmax(-1)
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Joint logits ``[..., vocab]`` (face-major code ids, then the special tokens)."""
+        first, head = self.parts(hidden)
+        faces = self.codes // self.heads
+        codes = (first[..., :faces, None] + head[..., None, :]).flatten(-2)
+        return torch.cat([codes, first[..., faces:]], -1)
+
+    def loss(self, hidden: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Mean next-token cross-entropy of targets ``labels [N]`` (-100 ignored) from ``hidden [N, width]``,
+        without building the joint logits."""
+        valid = labels != -100
+        hidden, labels = hidden[valid], labels[valid]
+        first, head = self.parts(hidden)
+        first, head = first.float(), head.float()
+        is_code = labels < self.codes
+        codes = labels.clamp(max=self.codes - 1)
+        faces = self.codes // self.heads
+        first_target = torch.where(is_code, codes // self.heads, faces + labels - self.codes)
+        nll = F.cross_entropy(first, first_target, reduction="none")
+        nll = nll - torch.where(is_code, head.gather(1, (codes % self.heads).unsqueeze(1)).squeeze(1), torch.zeros_like(nll))
+        return nll.mean()
+
+
 class Language2MotionModel(PreTrainedModel, GenerationMixin):
     """Text prompt -> face-token ids of a geometry tokenizer.
 
     ``forward(input_ids [B, T], text_input_ids [B, L], ...)``: ``input_ids`` are face-token
     sequences that start with BOS (``codebook_size``) and may end with EOS, right-padded
-    with PAD; logits ``[B, T, vocab]`` predict the next face token at every position.
+    with PAD; logits ``[B, T, vocab]`` predict the next face token at every position. With
+    ``config.head_codebook_size`` the tokens are factorised (:class:`FactorisedFaceTokens`).
     """
 
     config_class = Language2MotionConfig
@@ -136,11 +192,15 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         self.prefix_projection = nn.Sequential(nn.LayerNorm(text_width), nn.Linear(text_width, width))
         self.prefix_positions = nn.Embedding(config.max_text_tokens, width)
         self.null_condition = nn.Parameter(torch.zeros(width))
-        self.token_embedding = nn.Embedding(config.vocab_size, width)
+        if config.head_codebook_size:
+            self.factorised = FactorisedFaceTokens(config)
+        else:
+            self.token_embedding = nn.Embedding(config.vocab_size, width)
         self.motion_positions = nn.Embedding(config.max_motion_tokens, width)
         self.layers = nn.ModuleList(DecoderLayer(config) for _ in range(config.num_hidden_layers))
         self.final_norm = nn.LayerNorm(width)
-        self.lm_head = nn.Linear(width, config.vocab_size, bias=False)
+        if not config.head_codebook_size:
+            self.lm_head = nn.Linear(width, config.vocab_size, bias=False)
         self.post_init()
         self.text_encoder.requires_grad_(not config.freeze_text_encoder)
         # without condition dropout the null condition is untrained, and guidance would only add noise
@@ -173,11 +233,14 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
 
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.token_embedding
+    def get_input_embeddings(self) -> nn.Module:
+        return self.factorised if self.config.head_codebook_size else self.token_embedding
 
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
+    def get_output_embeddings(self) -> nn.Module | None:
+        return None if self.config.head_codebook_size else self.lm_head
+
+    def _embed(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.factorised.embed(ids) if self.config.head_codebook_size else self.token_embedding(ids)
 
     # ------------------------------------------------------------------ conditioning
     def encode_prompt(self, text_input_ids: torch.Tensor, text_attention_mask: torch.Tensor | None = None,
@@ -244,7 +307,7 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
             raise ValueError(f"{start + length} face-token positions; the model has {self.config.max_motion_tokens} (max_motion_tokens)")
         if bool(((input_ids < 0) | (input_ids >= self.config.vocab_size)).any()):
             raise ValueError(f"input_ids must be face-token ids in [0, {self.config.vocab_size})")
-        x = self.token_embedding(input_ids) + self.motion_positions.weight[start:start + length]
+        x = self._embed(input_ids) + self.motion_positions.weight[start:start + length]
         if prefix is not None:
             x = torch.cat([prefix, x], 1)
         key_mask = torch.cat([past_mask, attention_mask.bool()], 1)  # [B, S]
@@ -253,9 +316,13 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         for index, layer in enumerate(self.layers):
             x, kv = layer(x, allowed, None if past_key_values is None else past_key_values.layers[index])
             new_layers.append(kv)
-        logits = self.lm_head(self.final_norm(x[:, -length:]))
+        hidden = self.final_norm(x[:, -length:])
+        factorised = bool(self.config.head_codebook_size)
+        logits = self.factorised.logits(hidden) if factorised else self.lm_head(hidden)
         loss = None
-        if labels is not None:
+        if labels is not None and factorised:
+            loss = self.factorised.loss(hidden[:, :-1].reshape(-1, hidden.shape[-1]), labels[:, 1:].reshape(-1))
+        elif labels is not None:
             loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1), ignore_index=-100)
         cache = MotionCache(new_layers, key_mask, prefix_length, start + length) if use_cache else None
         return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=cache)

@@ -124,8 +124,14 @@ class MotionEvaluator(PreTrainedModel):
 
     # ------------------------------------------------------------------ motion
     def motion_features(self, mask: torch.Tensor, **motion: torch.Tensor) -> torch.Tensor:
-        """Per-frame features ``[B, T, 2 * D]``: the fields then their velocities (per frame), unnormalised."""
+        """Per-frame features ``[B, T, 2 * D]``: the fields then their velocities (per frame), unnormalised.
+
+        In training with ``config.noise_augmentation`` the values first get per-clip-scaled Gaussian noise."""
         values = torch.cat([motion[name].float() for name in self.config.motion_field_names], -1)
+        if self.training and self.config.noise_augmentation > 0:
+            draw = torch.rand(values.shape[0], 1, 1, device=values.device)  # half the clips clean, half noised
+            scale = torch.where(draw < 0.5, torch.zeros_like(draw), 2 * draw - 1) * self.config.noise_augmentation
+            values = values + torch.randn_like(values) * scale * self.feature_std[:values.shape[-1]]
         values = values * mask.unsqueeze(-1)
         velocity = torch.zeros_like(values)
         step = mask[:, 1:] & mask[:, :-1]

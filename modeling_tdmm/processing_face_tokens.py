@@ -128,12 +128,14 @@ class FaceTokenProcessor:
     def init_embeddings(self, model: Any, hf_tokenizer: Any, seed: int = 0) -> None:
         """Start the face tokens' input-embedding rows from the geometry tokenizer's codebook.
 
-        Each code vector ``[code_dim]`` is standardised, mapped to the model width by a fixed
-        random projection and scaled to the mean norm of the model's existing rows, so that codes
-        which decode to similar motion begin with similar embeddings (mean-resized rows all start
-        alike, and the LM must first tell them apart). The two markers keep their rows.
+        Each token's code vector (``[code_dim]``, or face and head vectors ``[2 * code_dim]`` for
+        factorised codes) is standardised, mapped to the model width by a fixed random projection
+        and scaled to the mean norm of the model's existing rows, so that codes which decode to
+        similar motion begin with similar embeddings (mean-resized rows all start alike, and the LM
+        must first tell them apart); with factorised codes a row starts as the sum of a face part
+        and a head part, so tokens sharing a face code start alike. The two markers keep their rows.
         """
-        codebook = self._need_tokenizer().quantizer.codebook.float()
+        codebook = self._need_tokenizer().code_vectors(torch.arange(self.codebook_size)).float()
         embeddings = model.get_input_embeddings().weight
         ids = hf_tokenizer.convert_tokens_to_ids([self.token(i) for i in range(self.codebook_size)])
         generator = torch.Generator().manual_seed(seed)

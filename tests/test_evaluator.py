@@ -70,6 +70,26 @@ def test_readings_name_a_label_of_every_head(evaluator, clips):
     assert sum(reading["probabilities"]["emotion"].values()) == pytest.approx(1.0, abs=1e-5)
 
 
+def test_noise_augmentation_only_in_training_and_scaled_by_channel_spread(clips):
+    """Training clips get jitter in proportion to each channel's spread; reading a clip never does."""
+    config = MotionEvaluatorConfig(hidden_size=32, num_layers=2, embed_dim=16, noise_augmentation=0.5, **VOCAB)
+    model = MotionEvaluator.from_text_encoder(config)
+    model.feature_std[:58] = torch.linspace(0.01, 1.0, 58)
+    clip = clips[0]
+    motion = {k: torch.from_numpy(getattr(clip, k))[None] for k in config.motion_field_names}
+    mask = torch.ones(1, clip.num_frames, dtype=torch.bool)
+    model.eval()
+    clean = model.motion_features(mask, **motion)
+    assert torch.equal(clean, model.motion_features(mask, **motion))
+    model.train()
+    torch.manual_seed(1)
+    noise = torch.stack([model.motion_features(mask, **motion) - clean for _ in range(20)])[..., :58]  # [20, 1, T, 58]
+    spread = noise.std((0, 1, 2))
+    assert float(spread.abs().sum()) > 0 and float(spread[-1]) > 20 * float(spread[0])
+    with pytest.raises(ValueError, match="noise_augmentation must be >= 0"):
+        MotionEvaluatorConfig(noise_augmentation=-0.1)
+
+
 def test_labels_leave_undefined_attributes_unknown():
     transition = next(c for c in (synthesize(s) for s in sample_specs(300, seed=1)) if len(c.attributes["emotions"]) > 1)
     assert clip_labels(transition.attributes, VOCAB)["emotion_labels"] == UNKNOWN

@@ -51,6 +51,15 @@ def geometry(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module")
+def factorised_geometry(tmp_path_factory):
+    """A geometry tokenizer with factorised codes (4 face x 4 head), like the demo's."""
+    folder = tmp_path_factory.mktemp("factorised_geometry")
+    GeometryTokenizer(GeometryTokenizerConfig(codebook_size=K, head_codebook_size=4, code_dim=8, hidden_size=16,
+                                              num_res_blocks=1)).save_pretrained(folder)
+    return folder
+
+
 def save_l2m(folder, model, text_tokenizer, geometry_folder):
     """A Language2Motion folder as the trainer leaves it: model, text tokenizer, face_token_processor.json."""
     processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(geometry_folder).eval(), str(geometry_folder))
@@ -298,6 +307,25 @@ def test_generated_clips_decode_with_the_geometry_tokenizer(model, text_tokenize
     assert clips[0].expression.shape == (15, 50) and np.isfinite(clips[0].expression).all()
 
 
+def test_factorised_tokens_train_on_the_distribution_they_sample_from(text_tokenizer):
+    """Face and head softmaxes: the loss is the cross-entropy of the joint logits generation samples from."""
+    model = tiny_model(head_codebook_size=4).double().eval()
+    ids, mask = prompts(text_tokenizer, ["a person smiles and nods", "a sad face"])
+    tokens = torch.tensor([[K, 3, 7, 15, K + 1], [K, 0, 12, K + 2, K + 2]])
+    labels = tokens.masked_fill(tokens == K + 2, -100)
+    with torch.no_grad():
+        out = model(tokens, text_input_ids=ids, text_attention_mask=mask, labels=labels)
+    assert out.logits.shape == (2, 5, K + 3)
+    joint = torch.nn.functional.cross_entropy(out.logits[:, :-1].reshape(-1, K + 3), labels[:, 1:].reshape(-1), ignore_index=-100)
+    torch.testing.assert_close(out.loss.double(), joint, rtol=1e-5, atol=1e-6)
+    probs = out.logits.softmax(-1)[..., :K].reshape(2, 5, 4, 4)  # [B, T, face, head]
+    torch.testing.assert_close(probs.sum(-1)[..., :, None] * probs.sum(-2)[..., None, :] / probs.sum((-1, -2))[..., None, None], probs)
+    codes = model.generate(ids, mask, num_frames=20, seed=0)
+    assert codes.shape == (2, 20) and 0 <= int(codes.min()) and int(codes.max()) < K
+    with pytest.raises(ValueError, match="head_codebook_size must be 0 or divide codebook_size 16"):
+        Language2MotionConfig(codebook_size=K, head_codebook_size=5)
+
+
 def test_collator_builds_bos_eos_padding_and_labels(text_tokenizer):
     collate = TextMotionCollator(text_tokenizer, K, max_motion_tokens=8, max_text_tokens=24)
     batch = collate([{"codes": [1, 2, 3], "texts": ["a smile"]}, {"codes": list(range(12)), "texts": ["a frown", "anger"]}])
@@ -310,7 +338,8 @@ def test_collator_builds_bos_eos_padding_and_labels(text_tokenizer):
     assert token_accuracy(logits, batch["labels"]).item() == pytest.approx(1.0)
 
 
-def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, geometry):
+def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, factorised_geometry):
+    geometry = factorised_geometry
     out = tmp_path / "l2m"
     command = [sys.executable, str(ROOT / "trainers" / "train_l2m.py"), "--config", str(ROOT / "trainers/configs/l2m.yaml"),
                "--output_dir", str(out), "--geometry_tokenizer", str(geometry), "--procedural_clips", "60",
@@ -324,7 +353,8 @@ def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, ge
     assert len(losses) >= 4 and losses[-1] < 0.8 * losses[0], losses
     assert re.search(r"'token_accuracy': '[0-9.]+'", result.stdout)
     assert (out / "tokenizer.json").exists() and (out / "eval_results.json").exists()
-    assert Language2Motion.from_pretrained(out).processor.tokenizer_path == str(geometry.resolve())
+    loaded = Language2Motion.from_pretrained(out)
+    assert loaded.processor.tokenizer_path == str(geometry.resolve()) and loaded.model.config.head_codebook_size == 4
 
     from modeling_tdmm.cli import main
     from modeling_tdmm.clip import FaceClip

@@ -41,22 +41,26 @@ def test_nearest_caption_finds_the_clip_with_the_same_codes():
         NearestCaption(codes, captions[:2], 10)
 
 
+def test_nearest_caption_with_factorised_codes_matches_face_codes_whatever_the_head_does():
+    heads = 4  # id = face * 4 + head: the query has the second clip's face codes with other head codes
+    codes = [np.array([4, 4, 5, 6]), np.array([8, 9, 10, 12]), np.array([16, 17, 16, 17])]
+    nearest = NearestCaption(codes, [["first"], ["second"], ["third"]], codebook_size=20, head_codebook_size=heads)
+    assert nearest.predict([np.array([11, 11, 14, 15])]) == ["second"]
+
+
 def test_majority_answers_the_most_common_attribute_combination():
     captions = [["A woman looks happy and nods."], ["A man looks joyful, nodding."], ["A man looks furious."]]
     majority = MajorityDescription(captions, key=lambda t: tuple(judge(t).values()))
     assert majority.predict(2) == ["A woman looks happy and nods."] * 2
 
 
-def test_codebook_initialised_face_embeddings_follow_code_similarity():
+def initialised_face_rows(geometry):
+    """(face-token rows ``[64, 32]``, embedding before, embedding after, tokenizer) of a text tokenizer given the
+    64 face tokens of ``geometry`` and codebook-initialised rows."""
     from transformers import AutoTokenizer
 
     from modeling_tdmm.text_encoders import resolve_text_encoder
 
-    geometry = GeometryTokenizer(GeometryTokenizerConfig(codebook_size=64, code_dim=4, hidden_size=16, num_res_blocks=1))
-    book = torch.randn(64, 4, generator=torch.Generator().manual_seed(0))
-    book[1] = book[0] + 1e-3  # codes 0 and 1 nearly identical, code 7 the opposite of 0
-    book[7] = -book[0]
-    geometry.quantizer.codebook.copy_(book)
     processor = FaceTokenProcessor.for_tokenizer(geometry)
     tokenizer = AutoTokenizer.from_pretrained(resolve_text_encoder("all-MiniLM-L6-v2"))
     embedding = torch.nn.Embedding(len(tokenizer) + 66, 32)
@@ -68,12 +72,35 @@ def test_codebook_initialised_face_embeddings_follow_code_similarity():
     processor.add_to_tokenizer(tokenizer)
     before = embedding.weight.detach().clone()
     processor.init_embeddings(Holder(), tokenizer)
-    ids = tokenizer.convert_tokens_to_ids([processor.token(i) for i in range(64)])
-    rows = embedding.weight.detach()[ids]
+    rows = embedding.weight.detach()[tokenizer.convert_tokens_to_ids([processor.token(i) for i in range(64)])]
+    return rows, before, embedding.weight.detach(), tokenizer
+
+
+def test_codebook_initialised_face_embeddings_follow_code_similarity():
+    geometry = GeometryTokenizer(GeometryTokenizerConfig(codebook_size=64, code_dim=4, hidden_size=16, num_res_blocks=1))
+    book = torch.randn(64, 4, generator=torch.Generator().manual_seed(0))
+    book[1] = book[0] + 1e-3  # codes 0 and 1 nearly identical, code 7 the opposite of 0
+    book[7] = -book[0]
+    geometry.quantizer.codebook.copy_(book)
+    rows, before, after, tokenizer = initialised_face_rows(geometry)
     cosine = torch.nn.functional.cosine_similarity
     assert cosine(rows[0], rows[1], dim=0) > 0.99 and cosine(rows[0], rows[7], dim=0) < -0.5
     marker = tokenizer.convert_tokens_to_ids("<|face_start|>")
-    assert torch.equal(embedding.weight[marker], before[marker])
+    assert torch.equal(after[marker], before[marker])
+
+
+def test_factorised_face_embeddings_start_from_face_plus_head_codes():
+    """Tokens that share a face code start closer to each other than tokens that share nothing."""
+    geometry = GeometryTokenizer(GeometryTokenizerConfig(codebook_size=64, head_codebook_size=8, code_dim=8, hidden_size=16,
+                                                         num_res_blocks=1))
+    geometry.quantizer.codebook.copy_(torch.randn(8, 8, generator=torch.Generator().manual_seed(0)))
+    geometry.head_quantizer.codebook.copy_(torch.randn(8, 8, generator=torch.Generator().manual_seed(1)))
+    rows = initialised_face_rows(geometry)[0]
+    cosine = torch.nn.functional.cosine_similarity(rows[:, None], rows[None], dim=-1)  # [64, 64]
+    face = torch.arange(64) // 8
+    same_face = (face[:, None] == face[None]) & ~torch.eye(64, dtype=torch.bool)
+    unrelated = (face[:, None] != face[None]) & ((torch.arange(64) % 8)[:, None] != (torch.arange(64) % 8)[None])
+    assert cosine[same_face].mean() > cosine[unrelated].mean() + 0.3
 
 
 def test_motion_metrics():

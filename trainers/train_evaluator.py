@@ -45,7 +45,7 @@ from tdmm_train.training_utils import (
 
 EvaluatorArguments = config_arguments(MotionEvaluatorConfig, (
     "hidden_size", "num_layers", "kernel_size", "embed_dim", "dropout", "contrastive_temperature", "text_encoder", "max_text_tokens",
-    "attribute_weight", "amplitude_features", "duplicate_threshold"), "EvaluatorArguments")
+    "attribute_weight", "amplitude_features", "noise_augmentation", "duplicate_threshold"), "EvaluatorArguments")
 
 
 @dataclass
@@ -103,7 +103,10 @@ class EvaluatorTrainer(RunningMetricsTrainer):
 def normalization(model: MotionEvaluator, clips: list[dict[str, np.ndarray]]) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and std ``[2 * D]`` of the evaluator's per-frame features over ``clips``."""
     batch = MotionCollator(window=None)(clips[:2000])
+    training = model.training
+    model.eval()  # statistics of the clean clips (no noise augmentation)
     features = model.motion_features(batch["mask"], **{k: batch[k] for k in model.config.motion_field_names})
+    model.train(training)
     valid = features[batch["mask"]]
     return valid.mean(0), valid.std(0)
 

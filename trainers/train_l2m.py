@@ -63,7 +63,8 @@ def main() -> None:
     train_set, eval_set = token_examples(corpus["train"], geometry), token_examples(validation, geometry)
     fps = float(corpus["train"][0]["fps"])
 
-    config = Language2MotionConfig(**asdict(model_args), codebook_size=geometry.config.codebook_size, fps=fps,
+    config = Language2MotionConfig(**asdict(model_args), codebook_size=geometry.config.codebook_size,
+                                   head_codebook_size=geometry.config.head_codebook_size, fps=fps,
                                    downsample=geometry.config.downsample)
     model = Language2MotionModel.from_text_encoder(config)
     text_tokenizer = AutoTokenizer.from_pretrained(resolve_text_encoder(config.text_encoder))

@@ -36,7 +36,7 @@ class ScriptArguments(CorpusArguments):
 TokenizerArguments = config_arguments(GeometryTokenizerConfig, (
     "codebook_size", "head_codebook_size", "code_dim", "hidden_size", "num_res_blocks", "downsample", "ema_decay", "dead_code_threshold",
     "commitment_weight", "vertex_weight", "param_weight", "velocity_weight", "eyelid_weight", "vertex_loss_vertices",
-    "vertex_loss_frames", "head_weight", "vertex_loss_frame"), "TokenizerArguments")
+    "vertex_loss_frames", "head_weight", "vertex_loss_frame", "output_smoothing"), "TokenizerArguments")
 
 
 def main() -> None:
