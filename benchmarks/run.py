@@ -4,8 +4,9 @@
   100 expression columns, pose correctives), ours vs smplx's FLAME layer in the same run;
 * rendering: a 125-frame clip at 256x256 on open-head-v1 to MP4;
 * corpus: a paper-scale procedural Open3DFaceVid build (57,200 clips) and streaming reads;
-* geometry tokenizer: downsampling 1, 2 and 4 at the same codebook and CPU budget
-  (trainers/configs/tokenizer.yaml), measured on the held-out test split;
+* geometry tokenizer: downsampling 1, 2 and 4 at the same codebook and CPU budget (the first demo
+  recipe, ``tokenizer_variants.FIRST``: one 512-code book with a mesh loss), measured on the held-out
+  test split; what the current recipe keeps is ``benchmarks/tokenizer_variants.py``'s;
 * speed: Motion2Language describing and Language2Motion generating with the demo's models.
 
 What the models *mean* (every table of the paper) is measured by ``benchmarks/paper.py``, which trains the
@@ -117,6 +118,7 @@ def bench_tokenizer(downsamples=(1, 2, 4), clips: int = 2000) -> dict:
     from open3dfacevid.loading import load_corpus
     from tdmm_eval.tokenizer_eval import evaluate_tokenizer
     from tdmm_train.launch import run_trainer
+    from tokenizer_variants import FIRST
 
     test = load_corpus("procedural", num_clips=clips)["test"].with_format("numpy")
     results = {}
@@ -124,7 +126,7 @@ def bench_tokenizer(downsamples=(1, 2, 4), clips: int = 2000) -> dict:
         for down in downsamples:
             out = Path(tmp) / f"down{down}"
             start = time.perf_counter()
-            run_trainer("train_tokenizer.py", "tokenizer.yaml", out, "--downsample", str(down), "--procedural_clips",
+            run_trainer("train_tokenizer.py", "tokenizer.yaml", out, *FIRST, "--downsample", str(down), "--procedural_clips",
                         str(clips), "--save_strategy", "no", "--eval_strategy", "no")
             train_s = time.perf_counter() - start
             model = GeometryTokenizer.from_pretrained(out).eval()
