@@ -131,19 +131,20 @@ def landing_share(readings: list[dict[str, Any]], swaps: list[tuple[str, str, st
     return float(np.mean([r["emotion_family"] == t for r, (_, _, t) in zip(readings, swaps)])) if swaps else float("nan")
 
 
-def heldout_language(evaluator: TextMotionEvaluator, l2m: Any, train: Any, seed: int, repeats: int = 3) -> dict[str, Any]:
+def heldout_language(evaluator: TextMotionEvaluator, l2m: Any, train: Any, train_texts: np.ndarray, seed: int,
+                     repeats: int = 3) -> dict[str, Any]:
     """Language2Motion on language outside the corpus templates (:mod:`tdmm_eval.heldout_prompts`).
 
     Paraphrases with no lexicon emotion word: share of generated clips read as the family a reader names
-    (``repeats`` seeds each), beside retrieval of the closest training prompt's real clip. Intensity pairs
+    (``repeats`` seeds each), beside retrieval of the closest training prompt's real clip (``train_texts [N, E]``:
+    the evaluator's embeddings of the training prompts). Intensity pairs
     ("slightly" vs "extremely", same seed): share read as more intense for the strong word."""
     from tdmm_eval.heldout_prompts import PARAPHRASES, intensity_pairs
 
     prompts, families = [p for p, _ in PARAPHRASES], [f for _, f in PARAPHRASES]
     readings = [generated_readings(evaluator, l2m, prompts, seed + 10 + r) for r in range(repeats)]
     matches = [[r["emotion_family"] == f for r, f in zip(rows, families)] for rows in readings]
-    train_prompts = [str(p) for p in train["prompt"]]
-    nearest = (evaluator.embed_texts(prompts) @ evaluator.embed_texts(train_prompts).T).argmax(1)
+    nearest = (evaluator.embed_texts(prompts) @ train_texts.T).argmax(1)
     retrieved = evaluator.read_attributes([row_to_clip(train[int(i)]) for i in nearest])
     levels = vocabularies_of(evaluator.config)["intensities"]
     pairs = intensity_pairs()
@@ -192,7 +193,8 @@ def section_l2m(evaluator: TextMotionEvaluator, l2m_dirs: list[Path], train: Any
     rows: dict[str, Any] = {"real motion": _t2m_row(evaluator, real_clips, texts, real, truths, vocab, seed)}
 
     train_prompts = [str(p) for p in train["prompt"]]
-    nearest = (texts @ evaluator.embed_texts(train_prompts).T).argmax(1)
+    train_texts = evaluator.embed_texts(train_prompts)
+    nearest = (texts @ train_texts.T).argmax(1)
     retrieved = [row_to_clip(train[int(i)]) for i in nearest]
     rows["retrieval (closest training prompt)"] = _t2m_row(evaluator, retrieved, texts, real, truths, vocab, seed, real_clips)
 
@@ -229,7 +231,7 @@ def section_l2m(evaluator: TextMotionEvaluator, l2m_dirs: list[Path], train: Any
             one_word_figure(control, readings, FaceModel.load(control[0].face_model), out / "one_word_control.png")
             swap["one_word_control"] = [{"word": e, "read": r["emotion_family"], "intensity": r["intensity"]}
                                         for e, r in zip(ONE_WORD_EMOTIONS, readings)]
-            swap["heldout"] = heldout_language(evaluator, l2m, train, seed, repeats=1 if quick else 3)
+            swap["heldout"] = heldout_language(evaluator, l2m, train, train_texts, seed, repeats=1 if quick else 3)
     if any(curves.values()):
         training_curves_figure(curves, out / "token_accuracy_curves.png")
     return {"rows": rows, "main": swap["model"], "keyword_swap": swap, "test_prompts": len(prompts), "curves": curves}
