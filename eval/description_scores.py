@@ -3,13 +3,15 @@
 The judge reads three attributes out of a text with the lexicon (``attributes.py``): the
 emotion family of the first emotion named (``neutral`` if none), the head-motion kind and the
 intensity. The ground truth comes from a clip's attributes. Accuracy is the share of clips
-where judge and truth agree; intensity is only scored on clips that show an emotion.
+where judge and truth agree; intensity is only scored on clips that show an emotion, exactly
+and within one of the eight levels (a text naming no level misses).
 """
 from __future__ import annotations
 
 from typing import Any, Sequence
 
 from open3dfacevid.attributes import emotion_family, extract_head_motion, extract_intensity
+from open3dfacevid.prompts import INTENSITY_ADVERBS
 
 SCORED = ("emotion", "head_motion", "intensity")
 
@@ -29,18 +31,24 @@ def judge(text: str) -> dict[str, str | None]:
 
 
 def attribute_accuracy(texts: Sequence[str], attributes: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """``{"emotion": acc, "head_motion": acc, "intensity": acc, "clips": n}`` (accuracies in 0..1)."""
+    """``{"emotion", "head_motion", "intensity", "intensity_within_one": acc, "clips": n}`` (accuracies in 0..1)."""
     if len(texts) != len(attributes):
         raise ValueError(f"{len(texts)} texts but {len(attributes)} ground-truth attribute sets")
-    hits = {key: 0 for key in SCORED}
-    counts = {key: 0 for key in SCORED}
+    levels = list(INTENSITY_ADVERBS)
+    keys = (*SCORED, "intensity_within_one")
+    hits = {key: 0 for key in keys}
+    counts = {key: 0 for key in keys}
     for text, attrs in zip(texts, attributes):
         truth, read = truth_of(attrs), judge(text)
-        for key in SCORED:
+        truth["intensity_within_one"] = truth["intensity"]
+        for key in keys:
             if truth[key] is None:
                 continue
             counts[key] += 1
-            hits[key] += int(read[key] == truth[key])
-    scores = {key: hits[key] / counts[key] if counts[key] else float("nan") for key in SCORED}
+            if key == "intensity_within_one":
+                hits[key] += int(read["intensity"] in levels and abs(levels.index(read["intensity"]) - levels.index(truth[key])) <= 1)
+            else:
+                hits[key] += int(read[key] == truth[key])
+    scores = {key: hits[key] / counts[key] if counts[key] else float("nan") for key in keys}
     scores["clips"] = len(texts)
     return scores

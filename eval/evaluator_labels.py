@@ -3,7 +3,10 @@
 Label vocabularies come from the lexicon (21 emotion families, the head-motion kinds, the 8
 intensity levels from weakest to strongest, the 48 facial actions). A label is -100 (unknown)
 where the ground truth does not define it: the emotion of a clip with an emotion transition,
-the intensity of a clip with no emotion and no action (nothing shows how strong it is).
+the intensity of a clip without an emotion. A neutral clip's intensity word applies to its facial
+action or head motion, which the synthesizer keeps clearly visible at every level (an action's
+amplitude only goes from 0.6 to 1.0 of its apex over the eight levels, a blink does not scale,
+head motion is jittered by +-15%), so the motion does not show the level and it is no label.
 """
 from __future__ import annotations
 
@@ -49,7 +52,7 @@ def clip_labels(attributes: dict[str, Any], vocab: dict[str, list[str]]) -> dict
     precise = vocab["emotions"].index(names[0]) if len(names) == 1 and names[0] in vocab["emotions"] else UNKNOWN
     kind = (attributes.get("head_motion") or {}).get("kind", "still")
     head = vocab["head_motions"].index(kind) if kind in vocab["head_motions"] else UNKNOWN
-    shows_strength = families[:1] != ["neutral"] or bool(attributes.get("actions"))
+    shows_strength = bool(families) and families[:1] != ["neutral"]
     intensity = attributes.get("intensity")
     level = vocab["intensities"].index(intensity) if shows_strength and intensity in vocab["intensities"] else UNKNOWN
     actions = np.zeros(len(vocab["actions"]), np.float32)

@@ -15,7 +15,7 @@ def motion_attribute_accuracy(readings: Sequence[dict[str, Any]], attributes: Se
 
     ``emotion_family``: clips with one emotion; ``head_motion``: every clip; ``intensity_exact`` and
     ``intensity_within_one`` (level off by at most one of the 8): clips whose strength shows (an
-    emotion other than neutral, or an action); ``action_f1``: micro F1 of the actions present.
+    emotion other than neutral; see :func:`clip_labels`); ``action_f1``: micro F1 of the actions present.
     ``n_*`` say how many clips each figure is over.
     """
     if len(readings) != len(attributes):

@@ -472,12 +472,12 @@ def markdown(results: dict[str, Any], command: str) -> str:
                   "same rubric: `python -m tdmm_eval judge --url URL --model NAME`); emotion, head motion and intensity: share of clips the lexicon judge reads "
                   "right from the text; caption metrics against all references (BERTScore with all-MiniLM-L6-v2, not "
                   "roberta-large).", "",
-                  "| | CorE | CorM | CorI | emotion | emotion (asked) | head | intensity | BLEU-1 | BLEU-4 | ROUGE-L | CIDEr | BERTScore |",
-                  "|---" * 13 + "|"]
+                  "| | CorE | CorM | CorI | emotion | emotion (asked) | head | intensity | intensity ±1 | BLEU-1 | BLEU-4 | ROUGE-L | CIDEr | BERTScore |",
+                  "|---" * 14 + "|"]
         for name, row in results["m2l"]["rows"].items():
             asked = _pct(row["emotion_when_asked"]) if "emotion_when_asked" in row else ""
             lines.append(f"| {name} | {row['CorE']:.2f} | {row['CorM']:.2f} | {row['CorI']:.2f} | {_pct(row['emotion'])} | "
-                         f"{asked} | {_pct(row['head_motion'])} | {_pct(row['intensity'])} | "
+                         f"{asked} | {_pct(row['head_motion'])} | {_pct(row['intensity'])} | {_pct(row['intensity_within_one'])} | "
                          f"{row['bleu1']:.1f} | {row['bleu4']:.1f} | {row['rougeL']:.1f} | {row['cider']:.2f} | {row['bertscore']:.1f} |")
         lines += ["", "| ground truth | Motion2Language | asked for the emotion |", "|---|---|---|"]
         lines += [f"| {e['truth']} | {e['m2l']} | {e['asked']} |" for e in results["m2l"]["examples"]]

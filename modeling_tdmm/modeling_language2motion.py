@@ -287,7 +287,9 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
 
         Without ``past_key_values`` the prompt (``text_input_ids [B, L]``) is encoded into the
         prefix; with it, ``input_ids`` continue the cached sequence. ``labels [B, T]`` (-100 =
-        ignore) are shifted inside: the loss trains position t to predict token t + 1.
+        ignore) are shifted inside: the loss trains position t to predict token t + 1. A
+        factorised model in training mode given labels returns the loss without the joint logits
+        (``logits`` None), which would cost ``[B, T, vocab]`` per step for nothing.
         """
         batch, length = input_ids.shape
         if attention_mask is None:
@@ -318,7 +320,9 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
             new_layers.append(kv)
         hidden = self.final_norm(x[:, -length:])
         factorised = bool(self.config.head_codebook_size)
-        logits = self.factorised.logits(hidden) if factorised else self.lm_head(hidden)
+        logits = None
+        if not (factorised and self.training and labels is not None):  # training needs only the factorised loss
+            logits = self.factorised.logits(hidden) if factorised else self.lm_head(hidden)
         loss = None
         if labels is not None and factorised:
             loss = self.factorised.loss(hidden[:, :-1].reshape(-1, hidden.shape[-1]), labels[:, 1:].reshape(-1))

@@ -98,6 +98,10 @@ def test_labels_leave_undefined_attributes_unknown():
     labels = clip_labels(calm, VOCAB)
     assert labels["intensity_labels"] == UNKNOWN and VOCAB["head_motions"][labels["head_labels"]] == "nod"
     assert labels["emotion_labels"] == VOCAB["emotion_families"].index("neutral")
+    sneer = {**calm, "actions": ["sneer"]}  # a neutral face's action keeps its apex at every level: no intensity label
+    assert clip_labels(sneer, VOCAB)["intensity_labels"] == UNKNOWN
+    angry = {**calm, "emotion_families": ["anger"], "emotions": ["angry"]}
+    assert VOCAB["intensities"][clip_labels(angry, VOCAB)["intensity_labels"]] == "extreme"
 
 
 def test_attribute_accuracy_of_perfect_and_wrong_readings(clips):

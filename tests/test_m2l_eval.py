@@ -28,6 +28,9 @@ def test_attribute_accuracy_scores_each_attribute():
     scores = attribute_accuracy(texts, [ATTRIBUTES, ATTRIBUTES, NEUTRAL])
     assert scores["emotion"] == pytest.approx(2 / 3) and scores["head_motion"] == pytest.approx(2 / 3)
     assert scores["intensity"] == pytest.approx(1 / 2)  # the neutral clip has no intensity to score
+    assert scores["intensity_within_one"] == pytest.approx(1 / 2)  # "slightly" is four levels below "strong"
+    near = attribute_accuracy(["The woman looks intensely joyful.", "The woman looks mildly joyful."], [ATTRIBUTES] * 2)
+    assert near["intensity"] == 0.0 and near["intensity_within_one"] == pytest.approx(1 / 2)  # intense: one above strong
     with pytest.raises(ValueError, match="2 texts but 1"):
         attribute_accuracy(texts[:2], [ATTRIBUTES])
 

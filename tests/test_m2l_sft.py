@@ -110,3 +110,65 @@ def test_sft_script_with_two_processes(tmp_path, geometry):
     # 4 steps x 4 examples x 2 ranks of ~165 training conversations: the ranks share the data.
     assert epochs and epochs[-1] > 0.15
     assert (out / "model.safetensors").exists()
+
+
+def test_face_tokens_train_as_input_only_and_save_as_plain_rows(tmp_path):
+    from tdmm_train.m2l_vocabulary import train_face_tokens_as_input, write_face_rows
+
+    backbone = build_backbone(["a face smiles", "the head nods"], tmp_path / "bb", vocab_size=300, hidden_size=16,
+                              num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=32)
+    tokenizer = AutoTokenizer.from_pretrained(backbone)
+    model = AutoModelForCausalLM.from_pretrained(backbone)
+    processor = FaceTokenProcessor(codebook_size=8)  # factorised: 4 face codes x 2 head codes
+    text_vocab = len(tokenizer)
+    processor.add_to_tokenizer(tokenizer)
+    model.resize_token_embeddings(len(tokenizer))
+    first = tokenizer.convert_tokens_to_ids("<|face_start|>")
+    assert first == text_vocab
+    train_face_tokens_as_input(model, first, codebook_size=8, head_codebook_size=2)
+    rows = model.face_rows
+    ids = torch.tensor([[first, first + 2 + 5, 7]])  # the start marker, token 5 = face 2 x head 1, a text token
+    embedded = model.get_input_embeddings()(ids)[0]
+    torch.testing.assert_close(embedded[1], rows.face[2] + rows.head[1])
+    torch.testing.assert_close(embedded[2], model.get_input_embeddings().weight[7])
+    assert model.get_output_embeddings()(embedded).shape == (3, text_vocab)  # answers are scored over text only
+    embedded.sum().backward()
+    assert rows.face.grad is not None and model.get_input_embeddings().weight.grad[first + 2 + 5].abs().sum() == 0
+
+    write_face_rows(model, first)
+    assert not hasattr(model, "face_rows") and model.get_output_embeddings() is model.lm_head
+    torch.testing.assert_close(model.get_input_embeddings()(ids)[0, 1], embedded[1].detach())
+    assert model.generation_config.suppress_tokens == list(range(first, len(tokenizer)))
+    model.save_pretrained(tmp_path / "saved")
+    loaded = AutoModelForCausalLM.from_pretrained(tmp_path / "saved")
+    with torch.no_grad():  # even with face rows that would win, generation writes text
+        loaded.get_input_embeddings().weight[first:] *= 50
+    out = loaded.generate(ids, max_new_tokens=6, do_sample=False)[0, 3:]
+    assert int(out.max()) < first
+
+
+def test_a_resumed_run_restores_the_factorised_face_rows(tmp_path, geometry):
+    """Checkpoints hold the face rows trained apart from the embedding matrix, and a re-run resumes them."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    out = tmp_path / "m2l"
+    base = [sys.executable, "-m", "tdmm_train.sft_m2l", "--config", str(ROOT / "trainers/configs/m2l.yaml"),
+            "--output_dir", str(out), "--geometry_tokenizer", str(geometry), "--procedural_clips", "40",
+            "--logging_steps", "1", "--eval_strategy", "no", "--save_strategy", "steps", "--save_steps", "2",
+            "--per_device_train_batch_size", "4", "--max_length", "256", "--resume_from_checkpoint", "last"]
+    env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "hf")}
+    first = subprocess.run([*base, "--max_steps", "2"], capture_output=True, text=True, env=env, timeout=900)
+    assert first.returncode == 0, first.stderr[-3000:]
+    weights = out / "checkpoint-2" / "model.safetensors"
+    with safe_open(str(weights), "pt") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    assert {"face_rows.face", "face_rows.head"} <= set(tensors)
+    tensors["face_rows.face"] = tensors["face_rows.face"] + 1.0  # a mark only a restored run carries on
+    save_file(tensors, str(weights), metadata={"format": "pt"})
+    second = subprocess.run([*base, "--max_steps", "3"], capture_output=True, text=True, env=env, timeout=900)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "resuming from" in second.stdout and second.stdout.count("'loss':") == 1  # step 3 only
+    with safe_open(str(out / "checkpoint-3" / "model.safetensors"), "pt") as f:
+        moved = (f.get_tensor("face_rows.face") - tensors["face_rows.face"]).abs().max()
+    assert float(moved) < 0.05  # one more step from the marked rows

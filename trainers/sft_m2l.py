@@ -6,8 +6,10 @@
 tokenizer trained on the corpus text) in ``<output_dir>/backbone``; any Hugging Face causal
 LM id or folder works where it can be loaded. Face tokens are added to the tokenizer and the
 embeddings resized; with ``--use_peft true`` LoRA adapters are trained together with the
-embedding and output rows (so the new face-token rows learn) and merged at the end. The
-saved folder holds the model, the tokenizer with face tokens and the face-token processor
+embedding and output rows (so the new face-token rows learn) and merged at the end. In full
+fine-tuning face tokens are input only (``m2l_vocabulary``): the loss is a softmax over the text
+vocabulary and factorised codes share face and head rows; the saved model suppresses face
+tokens in generation. The saved folder holds the model, the tokenizer with face tokens and the face-token processor
 pointing to the geometry tokenizer.
 """
 from __future__ import annotations
@@ -28,6 +30,7 @@ from open3dfacevid.lexicon import lexicon
 from open3dfacevid.loading import CorpusArguments
 from tdmm_train.conversations import TASKS, build_conversation
 from tdmm_train.m2l_backbone import build_backbone
+from tdmm_train.m2l_vocabulary import train_face_tokens_as_input, write_face_rows
 from tdmm_train.training_utils import checkpoint_to_resume, cpu_flag_without_gpu, finish_distributed
 
 
@@ -38,6 +41,10 @@ class ScriptArguments(CorpusArguments):
     tasks: str = field(default="all", metadata={"help": f"comma-separated subset of {','.join(TASKS)}, or all"})
     init_face_embeddings: str = field(default="codebook", metadata={
         "help": "codebook (rows from the geometry tokenizer's codes) or mean (transformers' mean resizing)"})
+    reading_tasks: str = field(default="", metadata={
+        "help": "comma-separated tasks of a first pass over the training clips, trained before the mix: short answers "
+                "that teach the model to read the face tokens before it learns to write long descriptions; '' for none"})
+    reading_examples_per_clip: int = 1
 
 
 def face_texts(rows: datasets.Dataset, tokenizer: GeometryTokenizer, processor: FaceTokenProcessor) -> list[str]:
@@ -68,6 +75,9 @@ def main() -> None:
     tasks = TASKS if script.tasks == "all" else tuple(t.strip() for t in script.tasks.split(","))
     if set(tasks) - set(TASKS) or not tasks:
         raise ValueError(f"--tasks must name tasks among {', '.join(TASKS)} (or be 'all'), got '{script.tasks}'")
+    reading = tuple(t.strip() for t in script.reading_tasks.split(",") if t.strip())
+    if set(reading) - set(TASKS):
+        raise ValueError(f"--reading_tasks must name tasks among {', '.join(TASKS)} (or be empty), got '{script.reading_tasks}'")
     if script.init_face_embeddings not in ("codebook", "mean"):
         raise ValueError(f"--init_face_embeddings must be 'codebook' or 'mean', got '{script.init_face_embeddings}'")
     set_seed(training_args.seed)
@@ -92,8 +102,11 @@ def main() -> None:
         processor.init_embeddings(model, tokenizer, training_args.seed)
     print(f"added {added} face tokens ({script.init_face_embeddings} init); vocabulary {len(tokenizer)}")
 
+    first_face_id = tokenizer.convert_tokens_to_ids(processor.tokens()[0])
     peft_config = None
-    if model_args.use_peft:
+    if not model_args.use_peft:
+        train_face_tokens_as_input(model, first_face_id, processor.codebook_size, geometry.config.head_codebook_size)
+    else:
         from peft import LoraConfig
 
         peft_config = LoraConfig(r=model_args.lora_r, lora_alpha=model_args.lora_alpha, lora_dropout=model_args.lora_dropout,
@@ -103,8 +116,14 @@ def main() -> None:
     splits = {}
     for split, limit in (("train", None), ("validation", script.max_eval_clips)):
         rows = corpus[split] if limit is None else corpus[split].select(range(min(limit, len(corpus[split]))))
-        splits[split] = conversations(rows, face_texts(rows, geometry, processor), geometry.config.downsample,
-                                      script.examples_per_clip, training_args.seed, tasks)
+        texts = face_texts(rows, geometry, processor)
+        splits[split] = conversations(rows, texts, geometry.config.downsample, script.examples_per_clip, training_args.seed, tasks)
+        if split == "train" and reading:  # reading first, then the mix: the sampler keeps this order
+            first = conversations(rows, texts, geometry.config.downsample, script.reading_examples_per_clip,
+                                  training_args.seed + 1, reading)
+            splits[split] = datasets.concatenate_datasets([first.shuffle(seed=training_args.seed),
+                                                           splits[split].shuffle(seed=training_args.seed)])
+            training_args.train_sampling_strategy = "sequential"
 
     trainer = SFTTrainer(model=model, args=training_args, train_dataset=splits["train"], eval_dataset=splits["validation"],
                          processing_class=tokenizer, peft_config=peft_config)
@@ -113,6 +132,9 @@ def main() -> None:
         final = trainer.model
         if peft_config is not None:
             final = final.merge_and_unload()
+            final.generation_config.suppress_tokens = list(range(first_face_id, len(tokenizer)))
+        else:
+            write_face_rows(final, first_face_id)
         final.save_pretrained(output)
         tokenizer.save_pretrained(output)
         processor.save_pretrained(output, tokenizer_path=script.geometry_tokenizer)
