@@ -295,11 +295,10 @@ def write_card(out: Path, config_name: str, data_dir: str, stats: dict[str, Any]
 {card_notice(style)}Text-paired 3D facial motion after *TDMM-LM: Bridging Facial Understanding and Animation via
 Language Models* (2026). Every row is one clip: per-frame FLAME-layout parameters
 (`expression` [T, 50], `jaw_pose` [T, 3], `eyelids` [T, 2], `head_pose` [T, 3]; axis-angle
-radians, eyelid closure 0 = open), the identity `shape`, the text-to-video style `prompt`
-(a third of single-emotion prompts say what the face does, e.g. "lowers and knits the brows and
-tightens the lips", instead of naming the emotion), several `captions` describing what the face
-does, and ground-truth `attributes` (JSON: emotions with frame spans, intensity, tempo, head
-motion, every blink and micro-expression with its frame span, subject).
+radians, eyelid closure 0 = open), the identity `shape`, the text-to-video style `prompt`,
+several `captions` describing what the face does, and ground-truth `attributes` (JSON:
+emotions with frame spans, intensity, tempo, head motion, every blink and micro-expression
+with its frame span, subject).
 
 Built with {settings} by `python -m open3dfacevid build` (package `tdmm-lm`).
 Source: **{", ".join(stats["source"])}**. Face model of the parameters: see the `face_model`

@@ -15,12 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .appearance import appearance_clause
 from .lexicon import Descriptor, by_category, get
 from .subjects import APPEARANCES, Subject, subject_categories
 
 FOCI = ("emotion", "action", "head")
-APPEARANCE_SHARE = 1 / 3  # single-emotion prompts that say what the face does instead of naming the emotion
 CAMERA_SENTENCES = (
     "The frame remains steady, with the head and shoulders centered.",
     "The camera is static, the face is evenly lit and looks at the viewer.",
@@ -175,15 +173,11 @@ def _head_clause(head: Descriptor, rng: np.random.Generator, synonyms: bool) -> 
 
 
 def describe_affect(spec: PromptSpec, rng: np.random.Generator, synonyms: bool = False) -> str:
-    """"looks slightly worried, then suddenly surprised" (emotion part of a sentence); for a share
-    (``APPEARANCE_SHARE``) of single emotions, what the face does instead of the emotion's name:
-    "clearly lowers and knits the brows, tightens the lips and narrows the eyes"."""
+    """"looks slightly worried, then suddenly surprised" (emotion part of a sentence)."""
     emotion = get(spec.emotion)
     adverb = INTENSITY_ADVERBS[spec.intensity]
     if emotion.family == "neutral" and not spec.second_emotion:
         return "keeps a neutral expression" if emotion.name == "neutral" else f"looks {_word(emotion, rng, synonyms)}"
-    if not spec.second_emotion and rng.random() < APPEARANCE_SHARE and (clause := appearance_clause(emotion, rng)):
-        return f"{adverb} {clause}"
     text = f"{spec.tempo} becomes {adverb} {_word(emotion, rng, synonyms)}" if spec.tempo in ("slowly", "suddenly", "gradually") else f"looks {adverb} {_word(emotion, rng, synonyms)}"
     if spec.second_emotion:
         text += f", then turns {_word(get(spec.second_emotion), rng, synonyms)}"
