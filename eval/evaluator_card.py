@@ -60,6 +60,8 @@ def evaluator_card(config: Any, results: dict[str, Any], command: str, dataset: 
         "## Limits",
         "- Trained on procedural Open3DFaceVid motion; on real tracked data expect lower figures until it is "
         "retrained there (the same script takes `--dataset_name`).",
-        "- Intensity is the weakest reading; treat intensity columns of a report with that in mind.", "",
+        "- Intensity is the weakest reading; treat intensity columns of a report with that in mind. It is read on "
+        "clips with an emotion (a neutral clip's intensity word applies to an action or head motion whose amplitude "
+        "barely depends on it).", "",
     ]
     return "\n".join(front + body)
