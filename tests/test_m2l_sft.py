@@ -61,7 +61,8 @@ def test_sft_script_lowers_the_loss_and_saves_a_loadable_model(tmp_path, geometr
     command = [sys.executable, str(ROOT / "trainers" / "sft_m2l.py"), "--config", str(ROOT / "trainers/configs/m2l.yaml"),
                "--output_dir", str(out), "--geometry_tokenizer", str(geometry), "--procedural_clips", "60",
                "--max_steps", "30", "--logging_steps", "5", "--eval_strategy", "no", "--save_strategy", "no",
-               "--per_device_train_batch_size", "8", "--max_length", "256", "--learning_rate", "3e-3", "--warmup_steps", "0"]
+               "--per_device_train_batch_size", "8", "--max_length", "256", "--learning_rate", "3e-3", "--warmup_steps", "0",
+               "--reading_tasks", ""]  # the mix alone: a reading pass first makes the loss jump when the long answers start
     env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "hf")}
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -101,7 +102,8 @@ def test_sft_script_with_two_processes(tmp_path, geometry):
                "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "trainers" / "sft_m2l.py"),
                "--config", str(ROOT / "trainers/configs/m2l.yaml"), "--output_dir", str(out), "--geometry_tokenizer",
                str(geometry), "--procedural_clips", "60", "--max_steps", "4", "--logging_steps", "2",
-               "--eval_strategy", "no", "--save_strategy", "no", "--per_device_train_batch_size", "4", "--max_length", "256"]
+               "--eval_strategy", "no", "--save_strategy", "no", "--per_device_train_batch_size", "4", "--max_length", "256",
+               "--reading_tasks", ""]
     env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "hf")}
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -172,3 +174,17 @@ def test_a_resumed_run_restores_the_factorised_face_rows(tmp_path, geometry):
     with safe_open(str(out / "checkpoint-3" / "model.safetensors"), "pt") as f:
         moved = (f.get_tensor("face_rows.face") - tensors["face_rows.face"]).abs().max()
     assert float(moved) < 0.05  # one more step from the marked rows
+
+
+def test_the_reading_pass_comes_first_then_the_mix():
+    from tdmm_train.sft_m2l import ScriptArguments, reading_then_mix
+
+    clips = [synthesize(s) for s in sample_specs(8, seed=2)]
+    rows = datasets.Dataset.from_list([{"attributes": json.dumps(c.attributes), "captions": list(c.captions), "fps": c.fps}
+                                       for c in clips])
+    script = ScriptArguments(examples_per_clip=2, reading_examples_per_clip=3)
+    texts = ["<|face_start|><|face_1|><|face_end|>"] * len(clips)
+    data = reading_then_mix(rows, texts, 1, script, 0, ("describe", "blinks"), ("emotion", "head_motion"))
+    truth = [bool(c.attributes.get("emotions")) for c in clips]
+    assert all(truth) and len(data) == 8 * 3 + 8 * 2
+    assert set(data["task"][:24]) == {"emotion", "head_motion"} and set(data["task"][24:]) == {"describe", "blinks"}

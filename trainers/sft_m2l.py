@@ -68,6 +68,15 @@ def conversations(rows: datasets.Dataset, texts: list[str], downsample: int, per
     return datasets.Dataset.from_list(examples)
 
 
+def reading_then_mix(rows: datasets.Dataset, texts: list[str], downsample: int, script: ScriptArguments, seed: int,
+                     tasks: tuple[str, ...], reading: tuple[str, ...]) -> datasets.Dataset:
+    """``script.reading_examples_per_clip`` chats per clip of the ``reading`` tasks, shuffled, then
+    ``script.examples_per_clip`` chats per clip of the ``tasks`` mix, shuffled: train them in this order."""
+    first = conversations(rows, texts, downsample, script.reading_examples_per_clip, seed + 1, reading)
+    mix = conversations(rows, texts, downsample, script.examples_per_clip, seed, tasks)
+    return datasets.concatenate_datasets([first.shuffle(seed=seed), mix.shuffle(seed=seed)])
+
+
 def main() -> None:
     parser = TrlParser((ScriptArguments, SFTConfig, ModelConfig))
     script, training_args, model_args = parser.parse_args_and_config(args=cpu_flag_without_gpu())
@@ -117,13 +126,12 @@ def main() -> None:
     for split, limit in (("train", None), ("validation", script.max_eval_clips)):
         rows = corpus[split] if limit is None else corpus[split].select(range(min(limit, len(corpus[split]))))
         texts = face_texts(rows, geometry, processor)
-        splits[split] = conversations(rows, texts, geometry.config.downsample, script.examples_per_clip, training_args.seed, tasks)
-        if split == "train" and reading:  # reading first, then the mix: the sampler keeps this order
-            first = conversations(rows, texts, geometry.config.downsample, script.reading_examples_per_clip,
-                                  training_args.seed + 1, reading)
-            splits[split] = datasets.concatenate_datasets([first.shuffle(seed=training_args.seed),
-                                                           splits[split].shuffle(seed=training_args.seed)])
-            training_args.train_sampling_strategy = "sequential"
+        if split == "train" and reading:
+            splits[split] = reading_then_mix(rows, texts, geometry.config.downsample, script, training_args.seed, tasks, reading)
+            training_args.train_sampling_strategy = "sequential"  # the sampler keeps the reading pass first
+        else:
+            splits[split] = conversations(rows, texts, geometry.config.downsample, script.examples_per_clip,
+                                          training_args.seed, tasks)
 
     trainer = SFTTrainer(model=model, args=training_args, train_dataset=splits["train"], eval_dataset=splits["validation"],
                          processing_class=tokenizer, peft_config=peft_config)
