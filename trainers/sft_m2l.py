@@ -44,7 +44,7 @@ class ScriptArguments(CorpusArguments):
     reading_tasks: str = field(default="", metadata={
         "help": "comma-separated tasks of a first pass over the training clips, trained before the mix: short answers "
                 "that teach the model to read the face tokens before it learns to write long descriptions; '' for none"})
-    reading_examples_per_clip: int = 1
+    reading_examples_per_clip: int = field(default=1, metadata={"help": "chats per training clip in the reading pass"})
 
 
 def face_texts(rows: datasets.Dataset, tokenizer: GeometryTokenizer, processor: FaceTokenProcessor) -> list[str]:
