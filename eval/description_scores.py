@@ -13,8 +13,6 @@ from typing import Any, Sequence
 from open3dfacevid.attributes import emotion_family, extract_head_motion, extract_intensity
 from open3dfacevid.prompts import INTENSITY_ADVERBS
 
-SCORED = ("emotion", "head_motion", "intensity")
-
 
 def truth_of(attributes: dict[str, Any]) -> dict[str, str | None]:
     """Ground-truth ``{"emotion": family, "head_motion": kind, "intensity": name or None}``."""
@@ -35,20 +33,17 @@ def attribute_accuracy(texts: Sequence[str], attributes: Sequence[dict[str, Any]
     if len(texts) != len(attributes):
         raise ValueError(f"{len(texts)} texts but {len(attributes)} ground-truth attribute sets")
     levels = list(INTENSITY_ADVERBS)
-    keys = (*SCORED, "intensity_within_one")
-    hits = {key: 0 for key in keys}
-    counts = {key: 0 for key in keys}
+    matches = {"emotion": ("emotion", str.__eq__), "head_motion": ("head_motion", str.__eq__),
+               "intensity": ("intensity", str.__eq__),
+               "intensity_within_one": ("intensity", lambda r, t: r in levels and abs(levels.index(r) - levels.index(t)) <= 1)}
+    hits, counts = dict.fromkeys(matches, 0), dict.fromkeys(matches, 0)
     for text, attrs in zip(texts, attributes):
         truth, read = truth_of(attrs), judge(text)
-        truth["intensity_within_one"] = truth["intensity"]
-        for key in keys:
-            if truth[key] is None:
+        for key, (name, match) in matches.items():
+            if truth[name] is None:
                 continue
             counts[key] += 1
-            if key == "intensity_within_one":
-                hits[key] += int(read["intensity"] in levels and abs(levels.index(read["intensity"]) - levels.index(truth[key])) <= 1)
-            else:
-                hits[key] += int(read[key] == truth[key])
-    scores = {key: hits[key] / counts[key] if counts[key] else float("nan") for key in keys}
+            hits[key] += int(read[name] is not None and match(read[name], truth[name]))
+    scores = {key: hits[key] / counts[key] if counts[key] else float("nan") for key in matches}
     scores["clips"] = len(texts)
     return scores
