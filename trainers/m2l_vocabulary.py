@@ -100,4 +100,9 @@ def write_face_rows(model: Any, first_face_id: int) -> None:
     weight = model.get_input_embeddings().weight
     weight[rows.first_id: rows.first_id + rows.count] = rows.rows().to(weight.dtype)
     del model.face_rows, model._face_rows_hook, model.get_output_embeddings
-    model.generation_config.suppress_tokens = list(range(first_face_id, weight.shape[0]))
+    suppress_face_tokens(model, first_face_id)
+
+
+def suppress_face_tokens(model: Any, first_face_id: int) -> None:
+    """``generation_config.suppress_tokens``: every id from ``<|face_start|>`` on, so generation writes text only."""
+    model.generation_config.suppress_tokens = list(range(first_face_id, model.get_input_embeddings().weight.shape[0]))

@@ -30,7 +30,7 @@ from open3dfacevid.lexicon import lexicon
 from open3dfacevid.loading import CorpusArguments
 from tdmm_train.conversations import TASKS, build_conversation
 from tdmm_train.m2l_backbone import build_backbone
-from tdmm_train.m2l_vocabulary import train_face_tokens_as_input, write_face_rows
+from tdmm_train.m2l_vocabulary import suppress_face_tokens, train_face_tokens_as_input, write_face_rows
 from tdmm_train.training_utils import checkpoint_to_resume, cpu_flag_without_gpu, finish_distributed
 
 
@@ -140,7 +140,7 @@ def main() -> None:
         final = trainer.model
         if peft_config is not None:
             final = final.merge_and_unload()
-            final.generation_config.suppress_tokens = list(range(first_face_id, len(tokenizer)))
+            suppress_face_tokens(final, first_face_id)
         else:
             write_face_rows(final, first_face_id)
         final.save_pretrained(output)
