@@ -39,7 +39,8 @@ def evaluator_card(config: Any, results: dict[str, Any], command: str, dataset: 
         "## What it reads",
         f"- **Motion**: the raw per-frame parameters ({', '.join(config.motion_field_names)}) at {config.fps:g} fps, "
         "never face tokens, so it judges generators with any tokenizer. A temporal convolution encoder "
-        f"({config.num_layers} layers, width {config.hidden_size}) pools them to a {config.embed_dim}-d embedding.",
+        f"({config.num_layers} layers, width {config.hidden_size}, frames averaged in groups of {config.temporal_stride} "
+        f"after the input projection) pools them to a {config.embed_dim}-d embedding.",
         f"- **Text**: the frozen `{config.text_encoder}` sentence encoder with a trained projection to the same space.",
         "- **Heads** on the motion embedding: " + ", ".join(f"{k} ({v} labels)" for k, v in heads.items()) + ".",
         "- Trained with symmetric InfoNCE (temperature "

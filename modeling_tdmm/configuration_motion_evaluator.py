@@ -15,6 +15,9 @@ class MotionEvaluatorConfig(PretrainedConfig):
         hidden_size: width of the motion encoder.
         num_layers: residual temporal convolution blocks (dilations 1, 2, 4, ... frames).
         kernel_size: temporal kernel of each block, in frames.
+        temporal_stride: frames averaged into one step before the temporal blocks (1 = every frame);
+            2 halves the encoder's cost and doubles its receptive field. The velocities and the peak
+            amplitudes are computed at the full frame rate first, so a blink still shows.
         embed_dim: width of the shared text-motion embedding (L2-normalised).
         dropout: dropout in the motion encoder and the text projection.
         contrastive_temperature: softmax temperature of the symmetric InfoNCE loss.
@@ -49,6 +52,7 @@ class MotionEvaluatorConfig(PretrainedConfig):
         hidden_size: int = 192,
         num_layers: int = 4,
         kernel_size: int = 5,
+        temporal_stride: int = 1,
         embed_dim: int = 256,
         dropout: float = 0.1,
         contrastive_temperature: float = 0.1,
@@ -75,10 +79,13 @@ class MotionEvaluatorConfig(PretrainedConfig):
         self.noise_augmentation = noise_augmentation
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be an odd number of frames, got {kernel_size}")
+        if temporal_stride < 1:
+            raise ValueError(f"temporal_stride must be an integer >= 1, got {temporal_stride!r}")
         self.motion_fields = [list(pair) for pair in motion_fields or [["expression", 50], ["jaw_pose", 3], ["eyelids", 2], ["head_pose", 3]]]
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.kernel_size = kernel_size
+        self.temporal_stride = temporal_stride
         self.embed_dim = embed_dim
         self.dropout = dropout
         self.contrastive_temperature = contrastive_temperature

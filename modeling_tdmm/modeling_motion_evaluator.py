@@ -143,19 +143,35 @@ class MotionEvaluator(PreTrainedModel):
         self.feature_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
         self.feature_std.copy_(torch.as_tensor(std, dtype=torch.float32).clamp_min(1e-4))
 
+    def _pool_frames(self, x: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Average ``x [B, T, H]`` over windows of ``temporal_stride`` frames, counting valid frames only
+        (``weights [B, T, 1]``) -> ``[B, ceil(T / stride), H]`` and the pooled weights (1 where a window
+        holds any valid frame)."""
+        stride = self.config.temporal_stride
+        pad = -x.shape[1] % stride
+        x, weights = F.pad(x, (0, 0, 0, pad)), F.pad(weights, (0, 0, 0, pad))
+        batch, length, width = x.shape
+        summed = x.view(batch, length // stride, stride, width).sum(2)
+        counts = weights.view(batch, length // stride, stride, 1).sum(2)
+        return summed / counts.clamp_min(1.0), (counts > 0).to(x.dtype)
+
     def encode_motion(self, mask: torch.Tensor, **motion: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Pooled motion features ``[B, H]`` (for the heads) and the motion embedding ``[B, E]``."""
         mask = mask.bool()
         weights = mask.unsqueeze(-1).float()
         features = (self.motion_features(mask, **motion) - self.feature_mean) / self.feature_std
         x = self.input_projection(features) * weights
+        frame_weights = weights
+        if self.config.temporal_stride > 1:
+            x, weights = self._pool_frames(x, weights)
+            mask = weights.squeeze(-1) > 0
         for block in self.blocks:
             x = block(x, weights)
         mean = x.sum(1) / weights.sum(1).clamp_min(1.0)
         peak = x.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)
         parts = [mean, peak.clamp_min(-1e4)]
         if self.config.amplitude_features:  # [B, 2D] peak |normalised value| of each channel, log-compressed
-            parts.append(torch.log1p((features.abs() * weights).amax(1)))
+            parts.append(torch.log1p((features.abs() * frame_weights).amax(1)))
         pooled = self.pool(torch.cat(parts, -1))
         return pooled, F.normalize(self.motion_projection(pooled), dim=-1)
 

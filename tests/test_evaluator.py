@@ -25,12 +25,13 @@ from tdmm_train.launch import config_path
 VOCAB = label_vocabularies()
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["plain", "amplitude_features"])
+@pytest.fixture(scope="module", params=[{}, {"amplitude_features": True}, {"amplitude_features": True, "temporal_stride": 2}],
+                ids=["plain", "amplitude_features", "strided"])
 def evaluator(request):
     from transformers import AutoTokenizer
 
     torch.manual_seed(0)
-    config = MotionEvaluatorConfig(hidden_size=32, num_layers=2, embed_dim=16, amplitude_features=request.param, **VOCAB)
+    config = MotionEvaluatorConfig(hidden_size=32, num_layers=2, embed_dim=16, **request.param, **VOCAB)
     model = MotionEvaluator.from_text_encoder(config).eval()
     return TextMotionEvaluator(model, AutoTokenizer.from_pretrained(resolve_text_encoder(config.text_encoder)))
 
