@@ -36,6 +36,10 @@ class Language2MotionConfig(PretrainedConfig):
             T2M-GPT-style baseline).
         condition_dropout: probability of replacing a training prompt by the learned null
             condition, so that classifier-free guidance works at generation.
+        token_corruption: in training only, the probability that an input face token is replaced by a
+            random one (its target stays the true next token), T2M-GPT's remedy for exposure bias: with
+            one token per frame most tokens repeat the previous one, and a decoder that can copy its input
+            learns little from the prompt; 0 = off.
         fps, downsample: frame rate of the clips and frames per face token (from the geometry
             tokenizer), used to turn a duration in seconds into tokens.
 
@@ -61,6 +65,7 @@ class Language2MotionConfig(PretrainedConfig):
         freeze_text_encoder: bool = True,
         conditioning: str = "word_prefix",
         condition_dropout: float = 0.1,
+        token_corruption: float = 0.0,
         fps: float = 25.0,
         downsample: int = 1,
         **kwargs,
@@ -73,6 +78,8 @@ class Language2MotionConfig(PretrainedConfig):
             raise ValueError(f"head_codebook_size must be 0 or divide codebook_size {codebook_size}, got {head_codebook_size}")
         if not 0.0 <= condition_dropout < 1.0:
             raise ValueError(f"condition_dropout must be in [0, 1), got {condition_dropout}")
+        if not 0.0 <= token_corruption < 1.0:
+            raise ValueError(f"token_corruption must be in [0, 1), got {token_corruption}")
         self.codebook_size = codebook_size
         self.head_codebook_size = head_codebook_size
         self.hidden_size = hidden_size
@@ -87,6 +94,7 @@ class Language2MotionConfig(PretrainedConfig):
         self.freeze_text_encoder = freeze_text_encoder
         self.conditioning = conditioning
         self.condition_dropout = condition_dropout
+        self.token_corruption = token_corruption
         self.fps = fps
         self.downsample = downsample
         kwargs.setdefault("bos_token_id", codebook_size)

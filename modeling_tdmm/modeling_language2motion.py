@@ -309,6 +309,8 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
             raise ValueError(f"{start + length} face-token positions; the model has {self.config.max_motion_tokens} (max_motion_tokens)")
         if bool(((input_ids < 0) | (input_ids >= self.config.vocab_size)).any()):
             raise ValueError(f"input_ids must be face-token ids in [0, {self.config.vocab_size})")
+        if self.training and labels is not None and self.config.token_corruption > 0:
+            input_ids = self._corrupt(input_ids)
         x = self._embed(input_ids) + self.motion_positions.weight[start:start + length]
         if prefix is not None:
             x = torch.cat([prefix, x], 1)
@@ -330,6 +332,13 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
             loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1), ignore_index=-100)
         cache = MotionCache(new_layers, key_mask, prefix_length, start + length) if use_cache else None
         return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=cache)
+
+    def _corrupt(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """``input_ids [B, T]`` with each face token replaced by a uniformly drawn one with probability
+        ``config.token_corruption`` (BOS, EOS and PAD kept)."""
+        codes = self.config.codebook_size
+        drawn = torch.rand(input_ids.shape, device=input_ids.device) < self.config.token_corruption
+        return torch.where(drawn & (input_ids < codes), torch.randint_like(input_ids, codes), input_ids)
 
     @staticmethod
     def _attention_mask(key_mask: torch.Tensor, prefix_length: int, query_length: int) -> torch.Tensor:

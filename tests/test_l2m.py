@@ -127,6 +127,26 @@ def test_condition_dropout_only_in_training(text_tokenizer):
     assert not model.train().text_encoder.training  # a frozen encoder keeps dropout off
 
 
+def test_token_corruption_replaces_face_inputs_in_training_only(text_tokenizer):
+    model = tiny_model(token_corruption=0.5)
+    tokens = torch.tensor([[K] + [3] * 400 + [K + 1, K + 2]])  # BOS, 400 face tokens, EOS, PAD
+    torch.manual_seed(0)
+    corrupted = model.train()._corrupt(tokens)
+    changed = (corrupted != tokens)[0, 1:401].float().mean().item()
+    assert changed == pytest.approx(0.5 * (K - 1) / K, abs=0.07)  # a drawn token may equal the true one
+    assert corrupted[0, 0] == K and corrupted[0, -2] == K + 1 and corrupted[0, -1] == K + 2
+    assert int(corrupted[0, 1:401].max()) < K
+    ids, mask = prompts(text_tokenizer, ["happy"])
+    short = tokens[:, :30]
+    with torch.no_grad():  # evaluation and generation read the tokens as given
+        model.eval()
+        first = model(short, text_input_ids=ids, text_attention_mask=mask, labels=short).loss
+        second = model(short, text_input_ids=ids, text_attention_mask=mask, labels=short).loss
+    torch.testing.assert_close(first, second)
+    with pytest.raises(ValueError, match="token_corruption"):
+        tiny_model(token_corruption=1.0)
+
+
 def test_cached_and_uncached_greedy_generation_are_identical(text_tokenizer):
     model = tiny_model().double().eval()
     ids, mask = prompts(text_tokenizer, ["a person smiles and nods", "a sad face"])

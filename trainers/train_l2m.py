@@ -40,7 +40,8 @@ class ScriptArguments(CorpusArguments):
 
 ModelArguments = config_arguments(Language2MotionConfig, (
     "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_motion_tokens", "dropout",
-    "text_encoder", "max_text_tokens", "freeze_text_encoder", "conditioning", "condition_dropout"), "ModelArguments")
+    "text_encoder", "max_text_tokens", "freeze_text_encoder", "conditioning", "condition_dropout", "token_corruption"),
+    "ModelArguments")
 
 
 def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer) -> datasets.Dataset:
