@@ -29,6 +29,7 @@ from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from modeling_tdmm.text_encoders import resolve_text_encoder
 from open3dfacevid.features import clip_texts
 from open3dfacevid.loading import CorpusArguments
+from tdmm_eval.evaluator_labels import attributes_of, clip_labels, label_vocabularies
 from tdmm_train.l2m_training import Language2MotionTrainer
 from tdmm_train.training_utils import checkpoint_to_resume, config_arguments, cpu_flag_without_gpu, finish_distributed
 
@@ -40,16 +41,20 @@ class ScriptArguments(CorpusArguments):
 
 ModelArguments = config_arguments(Language2MotionConfig, (
     "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_motion_tokens", "dropout",
-    "text_encoder", "max_text_tokens", "freeze_text_encoder", "conditioning", "condition_dropout", "token_corruption"),
+    "text_encoder", "max_text_tokens", "freeze_text_encoder", "conditioning", "condition_dropout", "token_corruption", "family_loss_weight"),
     "ModelArguments")
 
 
 def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer) -> datasets.Dataset:
-    """``{"codes", "texts"}`` per clip."""
+    """``{"codes", "texts", "family"}`` per clip (``family``: id into ``label_vocabularies()["emotion_families"]``,
+    -100 for a clip with an emotion transition)."""
     codes = encode_rows(rows, geometry)
     texts = [clip_texts(row) for row in rows.select_columns(["prompt", "captions"])]
+    vocab = label_vocabularies()
+    families = [clip_labels(attributes_of(row), vocab)["emotion_labels"] for row in rows.select_columns(["attributes"])]
     keep = [i for i, t in enumerate(texts) if t]
-    return datasets.Dataset.from_dict({"codes": [codes[i].tolist() for i in keep], "texts": [texts[i] for i in keep]})
+    return datasets.Dataset.from_dict({"codes": [codes[i].tolist() for i in keep], "texts": [texts[i] for i in keep],
+                                       "family": [int(families[i]) for i in keep]})
 
 
 def main() -> None:
@@ -64,7 +69,8 @@ def main() -> None:
     train_set, eval_set = token_examples(corpus["train"], geometry), token_examples(validation, geometry)
     fps = float(corpus["train"][0]["fps"])
 
-    config = Language2MotionConfig(**asdict(model_args), codebook_size=geometry.config.codebook_size,
+    config = Language2MotionConfig(**asdict(model_args), emotion_families=label_vocabularies()["emotion_families"],
+                                   codebook_size=geometry.config.codebook_size,
                                    head_codebook_size=geometry.config.head_codebook_size, fps=fps,
                                    downsample=geometry.config.downsample)
     model = Language2MotionModel.from_text_encoder(config)
