@@ -1,5 +1,6 @@
-"""``python -m tdmm_eval report --models DIR --out DIR [--quick] [--seed N]`` and
-``python -m tdmm_eval judge --url URL --model NAME --descriptions FILE.jsonl [--out FILE.json]``."""
+"""``python -m tdmm_eval report --models DIR --out DIR [--quick] [--seed N]``,
+``python -m tdmm_eval judge --url URL --model NAME --descriptions FILE.jsonl [--out FILE.json]`` and
+``python -m tdmm_eval l2m-validation --models DIR --l2m DIR [--procedural-clips N] [--max-clips N] [--seed N]``."""
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,19 @@ def main(argv: list[str] | None = None) -> int:
     j.add_argument("--descriptions", type=Path, required=True,
                    help='JSON lines {"description": ..., "attributes": {...}} (attributes: a clip\'s ground truth)')
     j.add_argument("--out", type=Path, help="also write both score sets here as JSON")
+    v = sub.add_parser("l2m-validation", help="Language2Motion's readings on validation prompts (for choices; prints JSON)")
+    v.add_argument("--models", type=Path, required=True, help="folder with evaluator/ and (unless --procedural-clips) corpus/")
+    v.add_argument("--l2m", type=Path, required=True, help="the Language2Motion folder to judge")
+    v.add_argument("--procedural-clips", type=int, default=0,
+                   help="use the validation split of the procedural corpus of this many clips (seed 0) instead of "
+                        "MODELS/corpus; 6000 = the evaluator's own corpus, whose validation clips the demo trains on never")
+    v.add_argument("--max-clips", type=int, default=0, help="judge only the first N validation clips (0 = all)")
+    v.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.command == "judge":
         return judge(args)
+    if args.command == "l2m-validation":
+        return l2m_validation(args)
     for needed in ("evaluator", "corpus"):
         if not (args.models / needed).is_dir():
             print(f"python -m tdmm_eval report: error: {args.models / needed} not found (train the evaluator and build the "
@@ -42,6 +53,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m tdmm_eval report: error: {exc}", file=sys.stderr)
         return 2
     print(f"{args.out / 'REPORT.md'}")
+    return 0
+
+
+def l2m_validation(args: argparse.Namespace) -> int:
+    """Print :func:`tdmm_eval.l2m_validation.validation_readings` of ``args.l2m`` as one JSON line."""
+    import datasets
+
+    from modeling_tdmm.language2motion import Language2Motion
+    from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
+    from open3dfacevid.loading import load_corpus
+
+    from .l2m_validation import validation_readings
+
+    try:
+        corpus = load_corpus("procedural", num_clips=args.procedural_clips) if args.procedural_clips else \
+            datasets.load_dataset(str(args.models / "corpus"))
+        rows = corpus["validation"].with_format("numpy")
+        if args.max_clips:
+            rows = rows.select(range(min(args.max_clips, len(rows))))
+        result = validation_readings(TextMotionEvaluator.from_pretrained(args.models / "evaluator"),
+                                     Language2Motion.from_pretrained(args.l2m), rows, seed=args.seed)
+    except (OSError, ValueError) as exc:
+        if os.environ.get("TDMM_TRACEBACK") == "1":
+            raise
+        print(f"python -m tdmm_eval l2m-validation: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"l2m": str(args.l2m), **result}))
     return 0
 
 

@@ -40,11 +40,12 @@ class Language2MotionConfig(PretrainedConfig):
             random one (its target stays the true next token), T2M-GPT's remedy for exposure bias: with
             one token per frame most tokens repeat the previous one, and a decoder that can copy its input
             learns little from the prompt; 0 = off.
-        emotion_families: names of the emotion families a training clip may be labelled with (the label
-            vocabulary of ``family_loss_weight``; empty = none).
-        family_loss_weight: in training only, weight of an auxiliary cross-entropy that asks every face-token
-            position to name the clip's emotion family (``emotion_family_labels`` in ``forward``), so the decoder's
-            states carry what the prompt asks for; 0 = off (needs ``emotion_families``).
+        emotion_families, intensity_levels: the label vocabularies of the auxiliary losses (names; levels from
+            weakest to strongest; empty = none).
+        family_loss_weight, intensity_loss_weight: in training only, weights of auxiliary cross-entropies that ask
+            every face-token position to name the clip's emotion family and intensity level
+            (``emotion_family_labels`` / ``intensity_labels`` in ``forward``), so the decoder's states carry what the
+            prompt asks for; 0 = off (each needs its vocabulary).
         fps, downsample: frame rate of the clips and frames per face token (from the geometry
             tokenizer), used to turn a duration in seconds into tokens.
 
@@ -73,6 +74,8 @@ class Language2MotionConfig(PretrainedConfig):
         token_corruption: float = 0.0,
         emotion_families: list[str] | None = None,
         family_loss_weight: float = 0.0,
+        intensity_levels: list[str] | None = None,
+        intensity_loss_weight: float = 0.0,
         fps: float = 25.0,
         downsample: int = 1,
         **kwargs,
@@ -87,9 +90,10 @@ class Language2MotionConfig(PretrainedConfig):
             raise ValueError(f"condition_dropout must be in [0, 1), got {condition_dropout}")
         if not 0.0 <= token_corruption < 1.0:
             raise ValueError(f"token_corruption must be in [0, 1), got {token_corruption}")
-        if family_loss_weight < 0 or (family_loss_weight > 0 and not emotion_families):
-            raise ValueError(f"family_loss_weight must be >= 0 and needs emotion_families, got {family_loss_weight} "
-                             f"with {len(emotion_families or [])} families")
+        for name, weight, names in (("family_loss_weight", family_loss_weight, emotion_families),
+                                    ("intensity_loss_weight", intensity_loss_weight, intensity_levels)):
+            if weight < 0 or (weight > 0 and not names):
+                raise ValueError(f"{name} must be >= 0 and needs its label names, got {weight} with {len(names or [])} names")
         self.codebook_size = codebook_size
         self.head_codebook_size = head_codebook_size
         self.hidden_size = hidden_size
@@ -107,6 +111,8 @@ class Language2MotionConfig(PretrainedConfig):
         self.token_corruption = token_corruption
         self.emotion_families = list(emotion_families or [])
         self.family_loss_weight = family_loss_weight
+        self.intensity_levels = list(intensity_levels or [])
+        self.intensity_loss_weight = intensity_loss_weight
         self.fps = fps
         self.downsample = downsample
         kwargs.setdefault("bos_token_id", codebook_size)

@@ -203,6 +203,8 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
             self.lm_head = nn.Linear(width, config.vocab_size, bias=False)
         if config.family_loss_weight > 0:
             self.family_head = nn.Linear(width, len(config.emotion_families))
+        if config.intensity_loss_weight > 0:
+            self.intensity_head = nn.Linear(width, len(config.intensity_levels))
         self.post_init()
         self.text_encoder.requires_grad_(not config.freeze_text_encoder)
         # without condition dropout the null condition is untrained, and guidance would only add noise
@@ -284,7 +286,7 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 text_input_ids: torch.Tensor | None = None, text_attention_mask: torch.Tensor | None = None,
                 condition_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,
-                emotion_family_labels: torch.Tensor | None = None,
+                emotion_family_labels: torch.Tensor | None = None, intensity_labels: torch.Tensor | None = None,
                 past_key_values: MotionCache | None = None, use_cache: bool = False, **kwargs) -> CausalLMOutputWithPast:
         """Next-token logits ``[B, T, vocab]`` for face tokens ``input_ids [B, T]``.
 
@@ -293,8 +295,9 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         ignore) are shifted inside: the loss trains position t to predict token t + 1. A
         factorised model in training mode given labels returns the loss without the joint logits
         (``logits`` None), which would cost ``[B, T, vocab]`` per step for nothing. In training,
-        ``emotion_family_labels [B]`` (ids into ``config.emotion_families``, -100 = none) add
-        ``family_loss_weight`` x the auxiliary family loss (:meth:`_family_loss`).
+        ``emotion_family_labels [B]`` and ``intensity_labels [B]`` (ids into ``config.emotion_families`` /
+        ``config.intensity_levels``, -100 = none) add ``family_loss_weight`` / ``intensity_loss_weight`` x an
+        auxiliary loss (:meth:`_clip_label_loss`).
         """
         batch, length = input_ids.shape
         if attention_mask is None:
@@ -335,18 +338,22 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
             loss = self.factorised.loss(hidden[:, :-1].reshape(-1, hidden.shape[-1]), labels[:, 1:].reshape(-1))
         elif labels is not None:
             loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1), ignore_index=-100)
-        if self.training and labels is not None and emotion_family_labels is not None and self.config.family_loss_weight > 0:
-            loss = loss + self.config.family_loss_weight * self._family_loss(hidden[:, :-1], labels[:, 1:], emotion_family_labels)
+        if self.training and labels is not None:
+            for head, weight, clip_labels in (("family_head", self.config.family_loss_weight, emotion_family_labels),
+                                              ("intensity_head", self.config.intensity_loss_weight, intensity_labels)):
+                if weight > 0 and clip_labels is not None:
+                    loss = loss + weight * self._clip_label_loss(getattr(self, head), hidden[:, :-1], labels[:, 1:], clip_labels)
         cache = MotionCache(new_layers, key_mask, prefix_length, start + length) if use_cache else None
         return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=cache)
 
-    def _family_loss(self, hidden: torch.Tensor, targets: torch.Tensor, families: torch.Tensor) -> torch.Tensor:
-        """Mean cross-entropy of the clip's emotion family ``families [B]`` (-100 = none) read by
-        ``family_head`` from every position ``hidden [B, T, H]`` that predicts a token (``targets [B, T]`` != -100)."""
-        per_position = families.view(-1, 1).expand_as(targets).masked_fill(targets == -100, -100)
+    @staticmethod
+    def _clip_label_loss(head: nn.Module, hidden: torch.Tensor, targets: torch.Tensor, clip_labels: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of each clip's label ``clip_labels [B]`` (-100 = none) read by ``head`` from every
+        position ``hidden [B, T, H]`` that predicts a token (``targets [B, T]`` != -100)."""
+        per_position = clip_labels.view(-1, 1).expand_as(targets).masked_fill(targets == -100, -100)
         if bool((per_position == -100).all()):
             return hidden.sum() * 0.0
-        return F.cross_entropy(self.family_head(hidden).flatten(0, 1).float(), per_position.flatten(), ignore_index=-100)
+        return F.cross_entropy(head(hidden).flatten(0, 1).float(), per_position.flatten(), ignore_index=-100)
 
     def _corrupt(self, input_ids: torch.Tensor) -> torch.Tensor:
         """``input_ids [B, T]`` with each face token replaced by a uniformly drawn one with probability

@@ -357,29 +357,33 @@ def test_collator_builds_bos_eos_padding_and_labels(text_tokenizer):
     logits = torch.nn.functional.one_hot(batch["input_ids"].roll(-1, 1), K + 3).float()
     assert token_accuracy(logits, batch["labels"]).item() == pytest.approx(1.0)
     assert "emotion_family_labels" not in batch
-    labelled = collate([{"codes": [1], "texts": ["a smile"], "family": 3}, {"codes": [2], "texts": ["?"], "family": -100}])
-    assert labelled["emotion_family_labels"].tolist() == [3, -100]
+    labelled = collate([{"codes": [1], "texts": ["a smile"], "family": 3, "intensity": 5},
+                        {"codes": [2], "texts": ["?"], "family": -100, "intensity": -100}])
+    assert labelled["emotion_family_labels"].tolist() == [3, -100] and labelled["intensity_labels"].tolist() == [5, -100]
 
 
-def test_family_loss_is_added_in_training_only(text_tokenizer):
-    families = ["joy", "anger", "neutral"]
-    model = tiny_model(emotion_families=families, family_loss_weight=0.5, dropout=0.0, condition_dropout=0.0)
+@pytest.mark.parametrize("kind", ["family", "intensity"])
+def test_clip_label_losses_are_added_in_training_only(text_tokenizer, kind):
+    names = ["joy", "anger", "neutral"] if kind == "family" else ["slight", "moderate", "extreme"]
+    vocabulary, weight, key = {"family": ("emotion_families", "family_loss_weight", "emotion_family_labels"),
+                               "intensity": ("intensity_levels", "intensity_loss_weight", "intensity_labels")}[kind]
+    model = tiny_model(**{vocabulary: names, weight: 0.5}, dropout=0.0, condition_dropout=0.0)
     tokens = torch.tensor([[K, 1, 2, 3, K + 1], [K, 4, 5, K + 1, K + 2]])
     labels = tokens.masked_fill(tokens == K + 2, -100)
     ids, mask = prompts(text_tokenizer, ["a happy face", "an angry face"])
     inputs = dict(text_input_ids=ids, text_attention_mask=mask, labels=labels)
     model.train()
     plain = model(tokens, **inputs).loss
-    unlabelled = model(tokens, **inputs, emotion_family_labels=torch.tensor([-100, -100])).loss
-    labelled = model(tokens, **inputs, emotion_family_labels=torch.tensor([0, 1]))
+    unlabelled = model(tokens, **inputs, **{key: torch.tensor([-100, -100])}).loss
+    labelled = model(tokens, **inputs, **{key: torch.tensor([0, 1])})
     torch.testing.assert_close(unlabelled, plain)
-    assert labelled.loss > plain + 0.5 * 0.5  # three families: the untrained head's cross-entropy is about log 3
+    assert labelled.loss > plain + 0.5 * 0.5  # three names: the untrained head's cross-entropy is about log 3
     labelled.loss.backward()
-    assert model.family_head.weight.grad.abs().sum() > 0
+    assert getattr(model, f"{kind}_head").weight.grad.abs().sum() > 0
     model.eval()
-    torch.testing.assert_close(model(tokens, **inputs, emotion_family_labels=torch.tensor([0, 1])).loss, plain)
-    with pytest.raises(ValueError, match="family_loss_weight"):
-        tiny_model(family_loss_weight=0.5)
+    torch.testing.assert_close(model(tokens, **inputs, **{key: torch.tensor([0, 1])}).loss, plain)
+    with pytest.raises(ValueError, match=weight):
+        tiny_model(**{weight: 0.5})
 
 
 def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, factorised_geometry):

@@ -82,6 +82,19 @@ def test_same_command_and_seed_give_the_same_numbers(models, tmp_path):
     assert 1.0 <= ablation["m2l"]["CorE"] <= 5.0 and "swap_lands" in ablation["l2m"]
 
 
+def test_l2m_validation_reads_validation_prompts_only_and_repeats(models, capsys):
+    args = ["l2m-validation", "--models", str(models), "--l2m", str(models / "l2m"), "--max-clips", "24"]
+    assert tdmm_eval(args) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert tdmm_eval(args) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == first
+    assert first["prompts"] == 24 and first["n_emotional"] + first["n_neutral"] <= 24
+    for key in ("emotion_family", "head_motion", "swap_lands"):
+        assert 0.0 <= first[key] <= 1.0, key
+    assert tdmm_eval(["l2m-validation", "--models", str(models), "--l2m", str(models / "missing")]) == 2
+    assert "missing" in capsys.readouterr().err
+
+
 def test_report_command_names_what_is_missing(tmp_path, capsys):
     assert tdmm_eval(["report", "--models", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     assert "evaluator not found" in capsys.readouterr().err

@@ -41,20 +41,21 @@ class ScriptArguments(CorpusArguments):
 
 ModelArguments = config_arguments(Language2MotionConfig, (
     "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_motion_tokens", "dropout",
-    "text_encoder", "max_text_tokens", "freeze_text_encoder", "conditioning", "condition_dropout", "token_corruption", "family_loss_weight"),
+    "text_encoder", "max_text_tokens", "freeze_text_encoder", "conditioning", "condition_dropout", "token_corruption", "family_loss_weight", "intensity_loss_weight"),
     "ModelArguments")
 
 
 def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer) -> datasets.Dataset:
-    """``{"codes", "texts", "family"}`` per clip (``family``: id into ``label_vocabularies()["emotion_families"]``,
-    -100 for a clip with an emotion transition)."""
+    """``{"codes", "texts", "family", "intensity"}`` per clip (ids into ``label_vocabularies()``'s
+    ``emotion_families`` and ``intensities``, -100 where the clip has none: an emotion transition, a neutral face)."""
     codes = encode_rows(rows, geometry)
     texts = [clip_texts(row) for row in rows.select_columns(["prompt", "captions"])]
     vocab = label_vocabularies()
-    families = [clip_labels(attributes_of(row), vocab)["emotion_labels"] for row in rows.select_columns(["attributes"])]
+    labels = [clip_labels(attributes_of(row), vocab) for row in rows.select_columns(["attributes"])]
     keep = [i for i, t in enumerate(texts) if t]
     return datasets.Dataset.from_dict({"codes": [codes[i].tolist() for i in keep], "texts": [texts[i] for i in keep],
-                                       "family": [int(families[i]) for i in keep]})
+                                       "family": [int(labels[i]["emotion_labels"]) for i in keep],
+                                       "intensity": [int(labels[i]["intensity_labels"]) for i in keep]})
 
 
 def main() -> None:
@@ -69,7 +70,9 @@ def main() -> None:
     train_set, eval_set = token_examples(corpus["train"], geometry), token_examples(validation, geometry)
     fps = float(corpus["train"][0]["fps"])
 
-    config = Language2MotionConfig(**asdict(model_args), emotion_families=label_vocabularies()["emotion_families"],
+    vocab = label_vocabularies()
+    config = Language2MotionConfig(**asdict(model_args), emotion_families=vocab["emotion_families"],
+                                   intensity_levels=vocab["intensities"],
                                    codebook_size=geometry.config.codebook_size,
                                    head_codebook_size=geometry.config.head_codebook_size, fps=fps,
                                    downsample=geometry.config.downsample)

@@ -1,0 +1,41 @@
+"""Language2Motion on validation prompts: the figures its training choices are made with (never the test split).
+
+:func:`validation_readings` generates one clip per validation prompt and reads it with the evaluator: the share
+whose emotion family is the prompt's (all single-emotion prompts, then emotional and neutral ones apart, since a
+neutral prompt is easy), head motion, intensity within one level, and the landing share of one-word emotion swaps.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
+from open3dfacevid.features import row_to_clip
+from tdmm_eval.evaluator_labels import vocabularies_of
+from tdmm_eval.l2m_eval import generate_like, keyword_swaps
+from tdmm_eval.report import landing_share, prompt_truth, reading_accuracy
+
+
+def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, seed: int = 0, swaps: int = 24) -> dict[str, Any]:
+    """Readings of motion generated for the prompts of ``rows`` (a corpus split; each clip's own length).
+
+    Returns shares in [0, 1]: ``emotion_family`` over single-emotion prompts, ``emotion_family_emotional`` /
+    ``emotion_family_neutral`` over those whose family is / is not neutral, ``head_motion``,
+    ``intensity_within_one``, ``swap_lands`` (the first ``swaps`` one-word swaps), with the counts beside them.
+    """
+    vocab = vocabularies_of(evaluator.config)
+    clips = [row_to_clip(rows[i]) for i in range(len(rows))]
+    prompts = [c.prompt for c in clips]
+    truths = [prompt_truth(c.attributes, vocab) for c in clips]
+    readings = evaluator.read_attributes(generate_like(l2m, prompts, [c.num_frames for c in clips], None, seed=seed))
+    result: dict[str, Any] = {"prompts": len(prompts), **reading_accuracy(readings, truths, vocab)}
+    for name, neutral in (("emotional", False), ("neutral", True)):
+        hits = [r["emotion_family"] == t["emotion_family"] for r, t in zip(readings, truths)
+                if t["emotion_family"] is not None and (t["emotion_family"] == "neutral") == neutral]
+        result[f"emotion_family_{name}"] = float(np.mean(hits)) if hits else float("nan")
+        result[f"n_{name}"] = len(hits)
+    chosen = keyword_swaps(prompts)[:swaps]
+    swapped = evaluator.read_attributes(generate_like(l2m, [b for _, b, _ in chosen], [125] * len(chosen), None, seed=seed + 1))
+    result.update(swap_lands=landing_share(swapped, chosen), swaps=len(chosen))
+    return result
