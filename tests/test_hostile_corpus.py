@@ -240,8 +240,13 @@ def test_ctrl_c_during_the_swap_is_held_until_the_swap_is_done(old_corpus, tmp_p
         real_move(source, target)
 
     monkeypatch.setattr(corpus, "_move", move)
-    with pytest.raises(KeyboardInterrupt):
-        build_corpus(out, "procedural", num_clips=10, seed=2, num_shards=1)
+    # Python's own Ctrl-C handler, even where the test runner was started with SIGINT ignored (a background job)
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            build_corpus(out, "procedural", num_clips=10, seed=2, num_shards=1)
+    finally:
+        signal.signal(signal.SIGINT, outer)
     assert len(calls) == 8 and loaded_rows(out, tmp_path / "cache") == 10  # 4 aside, 4 in: the new corpus
     assert not list(out.glob(".o3dfv-*"))
 
