@@ -3,7 +3,7 @@
 :data:`PARAPHRASES` describe what a face does, in the words a person would use, without any emotion
 word of the Open3DFaceVid lexicon (names and synonyms; a test checks whole words), each with the
 emotion family a reader would name. They were written by hand for this evaluation and are never
-used in training or tuning. Families whose faces have no distinctive description (e.g. pride,
+used in training or tuning (:data:`VALIDATION_PARAPHRASES` are for tuning). Families whose faces have no distinctive description (e.g. pride,
 embarrassment) are left out rather than described by their name.
 
 :data:`INTENSITY_PAIRS` builds the intensity-word pairs: one template prompt per family with a weak
@@ -47,15 +47,47 @@ PARAPHRASES: tuple[tuple[str, str], ...] = (
     ("His features are loose and still, breathing slowly with the eyes softly lowered.", "calm"),
 )
 
+#: a second, disjoint set in the same spirit, for training choices (``tdmm_eval l2m-validation``): the set above
+#: stays untouched by tuning. Written separately; a test checks the two share no sentence.
+VALIDATION_PARAPHRASES: tuple[tuple[str, str], ...] = (
+    ("His forehead bunches into a deep frown and his mouth clamps shut.", "anger"),
+    ("She narrows her eyes to slits under heavy, lowered brows and sets her lips tight.", "anger"),
+    ("A woman smiles so widely her eyes nearly close.", "joy"),
+    ("His whole face lights up in a toothy smile, the cheeks pushed high.", "joy"),
+    ("Her chin wobbles, the mouth corners sink and the brows bend upward in the middle.", "sadness"),
+    ("He looks down with a crumpled forehead and a drooping, downturned mouth.", "sadness"),
+    ("His eyebrows fly up and his mouth hangs open.", "surprise"),
+    ("She gapes, eyes round and brows lifted high.", "surprise"),
+    ("His eyes bulge open and his lips stretch back in a strained grimace, brows drawn up.", "fear"),
+    ("She goes rigid, eyes wide and staring, mouth pulled tight toward her ears.", "fear"),
+    ("He crinkles his nose and pulls his upper lip up as if tasting something rotten.", "disgust"),
+    ("Her nose bunches up and her top lip curls away from her teeth.", "disgust"),
+    ("He smirks with just one side of his mouth.", "contempt"),
+    ("She curls one corner of her lips into a cold, lopsided smirk.", "contempt"),
+    ("He winces hard, eyes screwed shut and nose crinkled.", "pain"),
+    ("She grimaces, squeezing her eyes and lowering her brows tight.", "pain"),
+    ("Her eyelids sink half shut and her face hangs loose.", "tiredness"),
+    ("He can barely keep his heavy eyes open.", "tiredness"),
+    ("He cocks one brow, squints and twists his mouth to the side.", "skepticism"),
+    ("She arches a single eyebrow, lips pursed to one side.", "skepticism"),
+    ("He knits one brow lower than the other and tilts his head as if puzzling something out.", "confusion"),
+    ("His face shows nothing; the features rest still.", "neutral"),
+    ("She stares ahead blankly without moving a muscle.", "neutral"),
+    ("He rests with soft, lowered lids and the faintest smile.", "calm"),
+)
+
 WEAK_WORD, STRONG_WORD = "slightly", "extremely"
 INTENSITY_TEMPLATE = "A person looks {intensity} {emotion}."
+#: the validation pairs use another sentence around the same words
+VALIDATION_INTENSITY_TEMPLATE = "A woman seems {intensity} {emotion} while facing the camera."
 #: one everyday word per emotion family for the intensity pairs (lexicon names, in the corpus's own style)
 INTENSITY_EMOTIONS: tuple[str, ...] = ("happy", "angry", "sad", "surprised", "afraid", "disgusted", "contemptuous", "tired",
                                        "confused", "skeptical", "in pain", "proud", "embarrassed", "bored", "interested",
                                        "calm", "determined", "loving", "ashamed", "in awe")
 
 
-def intensity_pairs() -> list[tuple[str, str]]:
-    """(weak prompt, strong prompt) for each of :data:`INTENSITY_EMOTIONS`."""
-    return [(INTENSITY_TEMPLATE.format(intensity=WEAK_WORD, emotion=e), INTENSITY_TEMPLATE.format(intensity=STRONG_WORD, emotion=e))
+def intensity_pairs(template: str = INTENSITY_TEMPLATE) -> list[tuple[str, str]]:
+    """(weak prompt, strong prompt) for each of :data:`INTENSITY_EMOTIONS` (``template`` has ``{intensity}``
+    and ``{emotion}``; :data:`VALIDATION_INTENSITY_TEMPLATE` for training choices)."""
+    return [(template.format(intensity=WEAK_WORD, emotion=e), template.format(intensity=STRONG_WORD, emotion=e))
             for e in INTENSITY_EMOTIONS]

@@ -2,7 +2,9 @@
 
 :func:`validation_readings` generates one clip per validation prompt and reads it with the evaluator: the share
 whose emotion family is the prompt's (all single-emotion prompts, then emotional and neutral ones apart, since a
-neutral prompt is easy), head motion, intensity within one level, and the landing share of one-word emotion swaps.
+neutral prompt is easy), head motion, intensity within one level, the landing share of one-word emotion swaps, and language outside the
+templates: the validation paraphrases and intensity pairs of :mod:`tdmm_eval.heldout_prompts` (the test ones stay
+untouched by choices).
 """
 from __future__ import annotations
 
@@ -13,16 +15,19 @@ import numpy as np
 from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
 from open3dfacevid.features import row_to_clip
 from tdmm_eval.evaluator_labels import vocabularies_of
+from tdmm_eval.heldout_prompts import VALIDATION_INTENSITY_TEMPLATE, VALIDATION_PARAPHRASES, intensity_pairs
 from tdmm_eval.l2m_eval import generate_like, keyword_swaps
-from tdmm_eval.report import landing_share, prompt_truth, reading_accuracy
+from tdmm_eval.report import landing_share, language_readings, prompt_truth, reading_accuracy
 
 
-def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, seed: int = 0, swaps: int = 24) -> dict[str, Any]:
+def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, seed: int = 0, swaps: int = 24,
+                        repeats: int = 2) -> dict[str, Any]:
     """Readings of motion generated for the prompts of ``rows`` (a corpus split; each clip's own length).
 
     Returns shares in [0, 1]: ``emotion_family`` over single-emotion prompts, ``emotion_family_emotional`` /
     ``emotion_family_neutral`` over those whose family is / is not neutral, ``head_motion``,
-    ``intensity_within_one``, ``swap_lands`` (the first ``swaps`` one-word swaps), with the counts beside them.
+    ``intensity_within_one``, ``swap_lands`` (the first ``swaps`` one-word swaps), ``paraphrase_family`` and
+    ``intensity_pairs_stronger`` (validation paraphrases and pairs, ``repeats`` seeds), with the counts beside them.
     """
     vocab = vocabularies_of(evaluator.config)
     clips = [row_to_clip(rows[i]) for i in range(len(rows))]
@@ -38,4 +43,6 @@ def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, see
     chosen = keyword_swaps(prompts)[:swaps]
     swapped = evaluator.read_attributes(generate_like(l2m, [b for _, b, _ in chosen], [125] * len(chosen), None, seed=seed + 1))
     result.update(swap_lands=landing_share(swapped, chosen), swaps=len(chosen))
-    return result
+    language = language_readings(evaluator, l2m, VALIDATION_PARAPHRASES, intensity_pairs(VALIDATION_INTENSITY_TEMPLATE),
+                                 seed, repeats)
+    return {**result, **{k: v for k, v in language.items() if k != "paraphrase_examples"}}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -141,20 +141,29 @@ def heldout_language(evaluator: TextMotionEvaluator, l2m: Any, train: Any, train
     ("slightly" vs "extremely", same seed): share read as more intense for the strong word."""
     from tdmm_eval.heldout_prompts import PARAPHRASES, intensity_pairs
 
+    result = language_readings(evaluator, l2m, PARAPHRASES, intensity_pairs(), seed, repeats)
     prompts, families = [p for p, _ in PARAPHRASES], [f for _, f in PARAPHRASES]
-    readings = [generated_readings(evaluator, l2m, prompts, seed + 10 + r) for r in range(repeats)]
-    matches = [[r["emotion_family"] == f for r, f in zip(rows, families)] for rows in readings]
     nearest = (evaluator.embed_texts(prompts) @ train_texts.T).argmax(1)
     retrieved = evaluator.read_attributes([row_to_clip(train[int(i)]) for i in nearest])
+    return {**result, "paraphrase_family_retrieval": float(np.mean([r["emotion_family"] == f for r, f in zip(retrieved, families)]))}
+
+
+def language_readings(evaluator: TextMotionEvaluator, l2m: Any, paraphrases: Sequence[tuple[str, str]],
+                      pairs: Sequence[tuple[str, str]], seed: int, repeats: int) -> dict[str, Any]:
+    """Generated motion for ``paraphrases`` ((prompt, family) pairs) and intensity ``pairs`` ((weak, strong)
+    prompts), ``repeats`` seeds each: ``paraphrase_family`` (share read as the family), a few
+    ``paraphrase_examples`` and ``intensity_pairs_stronger`` (share of pairs, same seed, whose strong prompt is
+    read as more intense), with the counts."""
+    prompts, families = [p for p, _ in paraphrases], [f for _, f in paraphrases]
+    readings = [generated_readings(evaluator, l2m, prompts, seed + 10 + r) for r in range(repeats)]
+    matches = [[r["emotion_family"] == f for r, f in zip(rows, families)] for rows in readings]
     levels = vocabularies_of(evaluator.config)["intensities"]
-    pairs = intensity_pairs()
     stronger = []
     for r in range(repeats):
         weak = generated_readings(evaluator, l2m, [w for w, _ in pairs], seed + 20 + r)
         strong = generated_readings(evaluator, l2m, [s for _, s in pairs], seed + 20 + r)
         stronger += [levels.index(b["intensity"]) > levels.index(a["intensity"]) for a, b in zip(weak, strong)]
     return {"paraphrases": len(prompts), "paraphrase_family": float(np.mean(matches)),
-            "paraphrase_family_retrieval": float(np.mean([r["emotion_family"] == f for r, f in zip(retrieved, families)])),
             "paraphrase_examples": [{"prompt": p, "family": f, "read": r["emotion_family"]}
                                     for p, f, r in list(zip(prompts, families, readings[0]))[::4]],
             "intensity_pairs": len(stronger), "intensity_pairs_stronger": float(np.mean(stronger))}

@@ -424,3 +424,24 @@ def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, fa
     generate = pipeline("text-to-face-motion", model=str(out), trust_remote_code=True)
     result = generate("a person frowns", seconds=0.8, seed=1)
     assert result["clip"].num_frames == 20 and len(result["codes"]) == 20 and result["codes"].max() < K
+
+
+def test_training_examples_gain_appearance_sentences_only_when_asked(geometry):
+    import datasets
+
+    from open3dfacevid.attributes import emotion_mentions
+    from open3dfacevid.features import FEATURES, clip_texts, clip_to_row
+    from open3dfacevid.prompts import sample_specs
+    from open3dfacevid.synthesizer import synthesize
+    from tdmm_train.train_l2m import token_examples
+
+    rows = datasets.Dataset.from_list([clip_to_row(synthesize(s)) for s in sample_specs(6, seed=3)], features=FEATURES)
+    rows = rows.with_format("numpy")
+    tokenizer = GeometryTokenizer.from_pretrained(geometry).eval()
+    plain, extended = token_examples(rows, tokenizer), token_examples(rows, tokenizer, appearance=2, seed=0)
+    assert plain["codes"] == extended["codes"] and plain["family"] == extended["family"]
+    for i, (before, after) in enumerate(zip(plain["texts"], extended["texts"])):
+        assert before == clip_texts(rows[i]) and after[:len(before)] == before
+        added = after[len(before):]
+        assert 1 <= len(added) <= 2 and not any(emotion_mentions(t) for t in added), added
+    assert token_examples(rows, tokenizer, appearance=2, seed=0)["texts"] == extended["texts"]  # seeded

@@ -17,6 +17,7 @@ from modeling_tdmm.text_encoders import resolve_text_encoder
 from open3dfacevid.corpus import build_corpus
 from tdmm_eval.__main__ import main as tdmm_eval
 from tdmm_eval.evaluator_labels import label_vocabularies
+from tdmm_eval.heldout_prompts import INTENSITY_EMOTIONS, VALIDATION_PARAPHRASES
 from tdmm_eval.report import run_report
 from tdmm_eval.report_figures import ONE_WORD_EMOTIONS, training_curve
 from tdmm_eval.token_cost import token_cost_rows
@@ -89,7 +90,8 @@ def test_l2m_validation_reads_validation_prompts_only_and_repeats(models, capsys
     assert tdmm_eval(args) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == first
     assert first["prompts"] == 24 and first["n_emotional"] + first["n_neutral"] <= 24
-    for key in ("emotion_family", "head_motion", "swap_lands"):
+    assert first["paraphrases"] == len(VALIDATION_PARAPHRASES) and first["intensity_pairs"] == 2 * len(INTENSITY_EMOTIONS)
+    for key in ("emotion_family", "head_motion", "swap_lands", "paraphrase_family", "intensity_pairs_stronger"):
         assert 0.0 <= first[key] <= 1.0, key
     assert tdmm_eval(["l2m-validation", "--models", str(models), "--l2m", str(models / "missing")]) == 2
     assert "missing" in capsys.readouterr().err

@@ -4,8 +4,9 @@
     accelerate launch trainers/train_l2m.py --config trainers/configs/l2m.yaml --conditioning global   # T2M-GPT-style baseline
 
 Every clip of the dataset is encoded once with the geometry tokenizer; each training example
-pairs its face tokens with one of its texts (the generation prompt or a caption, drawn at
-random each time). The text encoder (default: the packaged all-MiniLM-L6-v2) is frozen unless
+pairs its face tokens with one of its texts (the generation prompt, a caption or, with
+``--appearance_texts N``, one of N sentences describing the face by its parts without an
+emotion word; drawn at random each time). The text encoder (default: the packaged all-MiniLM-L6-v2) is frozen unless
 ``--freeze_text_encoder false``. Logs loss and teacher-forced token accuracy; checkpoints and
 ``--resume_from_checkpoint last`` (or ``true``) continues from the newest checkpoint in ``--output_dir``.
 The saved folder holds the model (text encoder included), the text tokenizer, and
@@ -27,6 +28,7 @@ from modeling_tdmm.modeling_language2motion import Language2MotionModel
 from modeling_tdmm.motion_data import TextMotionCollator, encode_rows
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from modeling_tdmm.text_encoders import resolve_text_encoder
+from open3dfacevid.appearance import appearance_texts
 from open3dfacevid.features import clip_texts
 from open3dfacevid.loading import CorpusArguments
 from tdmm_eval.evaluator_labels import attributes_of, clip_labels, label_vocabularies
@@ -37,6 +39,9 @@ from tdmm_train.training_utils import checkpoint_to_resume, config_arguments, cp
 @dataclass
 class ScriptArguments(CorpusArguments):
     geometry_tokenizer: str = field(default="outputs/tokenizer", metadata={"help": "a trained geometry tokenizer folder"})
+    appearance_texts: int = field(default=0, metadata={"help": "appearance sentences (the face described by its parts, no "
+                                                               "emotion word; open3dfacevid.appearance) added to each "
+                                                               "training clip's texts; 0 = none"})
 
 
 ModelArguments = config_arguments(Language2MotionConfig, (
@@ -45,13 +50,16 @@ ModelArguments = config_arguments(Language2MotionConfig, (
     "ModelArguments")
 
 
-def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer) -> datasets.Dataset:
+def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer, appearance: int = 0, seed: int = 0) -> datasets.Dataset:
     """``{"codes", "texts", "family", "intensity"}`` per clip (ids into ``label_vocabularies()``'s
-    ``emotion_families`` and ``intensities``, -100 where the clip has none: an emotion transition, a neutral face)."""
+    ``emotion_families`` and ``intensities``, -100 where the clip has none: an emotion transition, a neutral face).
+    ``texts`` are the clip's prompt and captions plus ``appearance`` appearance sentences where its attributes allow."""
     codes = encode_rows(rows, geometry)
-    texts = [clip_texts(row) for row in rows.select_columns(["prompt", "captions"])]
+    attributes = [attributes_of(row) for row in rows.select_columns(["attributes"])]
+    texts = [clip_texts(row) + appearance_texts(a, appearance, seed=[seed, i])
+             for i, (row, a) in enumerate(zip(rows.select_columns(["prompt", "captions"]), attributes))]
     vocab = label_vocabularies()
-    labels = [clip_labels(attributes_of(row), vocab) for row in rows.select_columns(["attributes"])]
+    labels = [clip_labels(a, vocab) for a in attributes]
     keep = [i for i, t in enumerate(texts) if t]
     return datasets.Dataset.from_dict({"codes": [codes[i].tolist() for i in keep], "texts": [texts[i] for i in keep],
                                        "family": [int(labels[i]["emotion_labels"]) for i in keep],
@@ -67,7 +75,8 @@ def main() -> None:
     corpus = script.load().with_format("numpy")
     geometry = GeometryTokenizer.from_pretrained(script.geometry_tokenizer).eval()
     validation = corpus["validation"].select(range(min(script.max_eval_clips, len(corpus["validation"]))))
-    train_set, eval_set = token_examples(corpus["train"], geometry), token_examples(validation, geometry)
+    train_set = token_examples(corpus["train"], geometry, script.appearance_texts, training_args.seed)
+    eval_set = token_examples(validation, geometry)
     fps = float(corpus["train"][0]["fps"])
 
     vocab = label_vocabularies()
