@@ -404,7 +404,7 @@ def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, fa
     loaded = Language2Motion.from_pretrained(out)
     assert loaded.processor.tokenizer_path == str(geometry.resolve()) and loaded.model.config.head_codebook_size == 4
     config = loaded.model.config  # the packaged recipe: corrupted inputs and the auxiliary family loss, labels from the corpus
-    assert config.token_corruption == 0.5 and config.family_loss_weight == 0.5 and "joy" in config.emotion_families
+    assert config.token_corruption == 0.5 and config.family_loss_weight == 1.0 and "joy" in config.emotion_families
     assert loaded.model.family_head.out_features == len(config.emotion_families)
 
     from modeling_tdmm.cli import main
