@@ -1,7 +1,7 @@
 """Appearance descriptions: what a clip's face does, in plain words, with no emotion word.
 
-A person asking for a face rarely names a lexicon emotion: they write "her brows drop and her
-lips press together". This module writes such sentences from a clip's ground truth: the FACS
+A person asking for a face often says what its brows, eyes and mouth do rather than naming a
+lexicon emotion. This module writes such sentences from a clip's ground truth: the FACS
 recipe of its emotion (scaled by its intensity) becomes verb phrases region by region (brows,
 eyes, nose, mouth, jaw), strongest first, with the subject, its head motion and any prompted
 facial action. The phrase banks are built from the action units' FACS definitions
