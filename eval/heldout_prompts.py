@@ -3,8 +3,9 @@
 :data:`PARAPHRASES` describe what a face does, in the words a person would use, without any emotion
 word of the Open3DFaceVid lexicon (names and synonyms; a test checks whole words), each with the
 emotion family a reader would name. They were written by hand for this evaluation and are never
-used in training or tuning (:data:`VALIDATION_PARAPHRASES` are for tuning). Families whose faces have no distinctive description (e.g. pride,
-embarrassment) are left out rather than described by their name.
+used in training or tuning (:data:`VALIDATION_PARAPHRASES` are for tuning). Families whose faces
+have no distinctive description (e.g. pride, embarrassment) are left out rather than described by
+their name.
 
 :data:`INTENSITY_PAIRS` builds the intensity-word pairs: one template prompt per family with a weak
 and a strong intensity word; generated motion should be read as more intense for the strong word.

@@ -2,8 +2,8 @@
 
 :func:`validation_readings` generates one clip per validation prompt and reads it with the evaluator: the share
 whose emotion family is the prompt's (all single-emotion prompts, then emotional and neutral ones apart, since a
-neutral prompt is easy), head motion, intensity within one level, the landing share of one-word emotion swaps, and language outside the
-templates: the validation paraphrases and intensity pairs of :mod:`tdmm_eval.heldout_prompts` (the test ones stay
+neutral prompt is easy), head motion, intensity within one level, the landing share of one-word emotion swaps,
+and language outside the templates: the validation paraphrases and intensity pairs of :mod:`tdmm_eval.heldout_prompts` (the test ones stay
 untouched by choices).
 """
 from __future__ import annotations

@@ -6,8 +6,8 @@
 Every clip of the dataset is encoded once with the geometry tokenizer; each training example
 pairs its face tokens with one of its texts (the generation prompt, a caption or, with
 ``--appearance_texts N``, one of N sentences describing the face by its parts without an
-emotion word; drawn at random each time). The text encoder (default: the packaged all-MiniLM-L6-v2) is frozen unless
-``--freeze_text_encoder false``. Logs loss and teacher-forced token accuracy; checkpoints and
+emotion word; drawn at random each time). The text encoder (default: the packaged
+all-MiniLM-L6-v2) is frozen unless ``--freeze_text_encoder false``. Logs loss and teacher-forced token accuracy; checkpoints and
 ``--resume_from_checkpoint last`` (or ``true``) continues from the newest checkpoint in ``--output_dir``.
 The saved folder holds the model (text encoder included), the text tokenizer, and
 ``face_token_processor.json`` with the geometry tokenizer's path relative to the folder.
@@ -46,7 +46,8 @@ class ScriptArguments(CorpusArguments):
 
 ModelArguments = config_arguments(Language2MotionConfig, (
     "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_motion_tokens", "dropout",
-    "text_encoder", "max_text_tokens", "freeze_text_encoder", "conditioning", "condition_dropout", "token_corruption", "family_loss_weight", "intensity_loss_weight"),
+    "text_encoder", "max_text_tokens", "freeze_text_encoder", "conditioning", "condition_dropout", "token_corruption",
+    "family_loss_weight", "intensity_loss_weight"),
     "ModelArguments")
 
 
