@@ -244,7 +244,24 @@ def stage_report(out: Path) -> list[Path]:
               f"{100 * held['paraphrase_family']:.0f}%; \"extremely\" read as more intense than \"slightly\" "
               f"{100 * held['intensity_pairs_stronger']:.0f}% of pairs")
     print(f"  report: {folder / 'REPORT.md'}")
-    return [folder / "REPORT.md", folder / "results.json", folder / "embeddings_tsne.png", folder / "one_word_control.png"]
+    cards = write_demo_cards(out, results)
+    print(f"  model cards with these figures: {', '.join(str(c) for c in cards)}")
+    return [folder / "REPORT.md", folder / "results.json", folder / "embeddings_tsne.png", folder / "one_word_control.png", *cards]
+
+
+def write_demo_cards(out: Path, results: dict) -> list[Path]:
+    """Render every demo model's card with the report's test figures (``results``: its results.json); the
+    Language2Motion card shows the demo's generated clips as samples and widget examples."""
+    from tdmm_hub.cards import CardInputs, model_card, write_card
+
+    samples = {"l2m": [{"prompt": prompt, "file": f"generated/{name}.mp4", "caption": name} for name, prompt in DEMO_PROMPTS
+                       if (out / "l2m" / "generated" / f"{name}.mp4").is_file()]}
+    cards = []
+    for name in ("tokenizer", "evaluator", "m2l", "l2m"):
+        if (out / name / "config.json").is_file():
+            inputs = CardInputs(results=results, results_file="report/results.json", samples=samples.get(name, []))
+            cards.append(write_card(out / name, model_card(out / name, inputs=inputs)))
+    return cards
 
 
 STAGES: list[tuple[str, Callable[[Path], list[Path]]]] = [

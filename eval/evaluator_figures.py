@@ -10,7 +10,8 @@ from tdmm_eval.motion_metrics import R_PRECISION_BATCH, mm_dist, r_precision
 
 def evaluator_figures(evaluator: Any, rows: Any, seed: int = 0) -> dict[str, Any]:
     """Attribute accuracy of ``evaluator`` (a :class:`TextMotionEvaluator`) on real clips ``rows``
-    (Open3DFaceVid rows), and motion-to-prompt R-precision (batches of 32) and MM-Dist."""
+    (Open3DFaceVid rows), and motion-to-prompt R-precision (batches of 32; ``None`` with fewer clips than a
+    batch) and MM-Dist."""
     rows = [rows[i] for i in range(len(rows))]
     vocab = vocabularies_of(evaluator.config)
     figures: dict[str, Any] = {"num_clips": len(rows)}
@@ -18,6 +19,5 @@ def evaluator_figures(evaluator: Any, rows: Any, seed: int = 0) -> dict[str, Any
     motion = evaluator.embed_clips(rows)
     text = evaluator.embed_texts([str(r["prompt"]) for r in rows])
     figures["mm_dist"] = mm_dist(motion, text)
-    if len(rows) >= R_PRECISION_BATCH:
-        figures["r_precision"] = r_precision(motion, text, seed=seed)
+    figures["r_precision"] = r_precision(motion, text, seed=seed) if len(rows) >= R_PRECISION_BATCH else None
     return figures

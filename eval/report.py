@@ -458,7 +458,7 @@ def markdown(results: dict[str, Any], command: str) -> str:
               f"| {_pct(ev['emotion_family'])} (n={ev['n_emotion']}) | {_pct(ev['head_motion'])} | "
               f"{_pct(ev['intensity_within_one'])} (n={ev['n_intensity']}) | {ev['action_f1']:.2f} | "
               + (f"{_pct(ev['r_precision']['top1']['mean'])} | {_pct(ev['r_precision']['top3']['mean'])} | 3.1% / 9.4% |"
-                 if "r_precision" in ev else "n/a | n/a | |"), ""]
+                 if ev.get("r_precision") else "n/a | n/a | |"), ""]
     if "tokenizer" in results:
         tok = results["tokenizer"]
         lines += ["## Does meaning survive the geometry tokenizer?", "",

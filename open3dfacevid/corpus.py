@@ -27,7 +27,8 @@ from typing import Any, Iterator
 
 import datasets
 import pyarrow.parquet as pq
-import yaml
+from tdmm_hub.cards import dataset_card
+from tdmm_hub.cards import write_card as write_card_file
 
 from .builder import Open3DFaceVid
 from .corpus_styles import DEFAULT_STYLE, STYLE_SUMMARIES, card_notice, corpus_title
@@ -281,68 +282,12 @@ def card_yaml(config_name: str, data_dir: str, splits: list[dict[str, Any]], tit
 
 
 def write_card(out: Path, config_name: str, data_dir: str, stats: dict[str, Any], config_kwargs: dict[str, Any]) -> None:
-    """``README.md``: YAML header + a description people can read (``config_kwargs["style"]``
-    names an emulated corpus, and the card then says plainly that it is one)."""
+    """``README.md`` from the dataset card template: YAML header + a description people can read
+    (``config_kwargs["style"]`` names an emulated corpus, and the card then says plainly that it is one)."""
     style = config_kwargs.get("style", DEFAULT_STYLE)
     title = corpus_title(style)
-    header = yaml.safe_dump(card_yaml(config_name, data_dir, _split_sizes(out, data_dir), title), sort_keys=False)
-    styles = "\n".join(f"* `{name}`: {summary}." for name, summary in STYLE_SUMMARIES.items())
-    families = ", ".join(f"{k} ({v})" for k, v in sorted(stats["emotion_family"].items(), key=lambda kv: -kv[1]))
-    settings = ", ".join(f"`{k}={v}`" for k, v in sorted(config_kwargs.items())) or "defaults"
-    body = f"""
-# {title} ({config_name})
-
-{card_notice(style)}Text-paired 3D facial motion after *TDMM-LM: Bridging Facial Understanding and Animation via
-Language Models* (2026). Every row is one clip: per-frame FLAME-layout parameters
-(`expression` [T, 50], `jaw_pose` [T, 3], `eyelids` [T, 2], `head_pose` [T, 3]; axis-angle
-radians, eyelid closure 0 = open), the identity `shape`, the text-to-video style `prompt`,
-several `captions` describing what the face does, and ground-truth `attributes` (JSON:
-emotions with frame spans, intensity, tempo, head motion, every blink and micro-expression
-with its frame span, subject).
-
-Built with {settings} by `python -m open3dfacevid build` (package `tdmm-lm`).
-Source: **{", ".join(stats["source"])}**. Face model of the parameters: see the `face_model`
-column (`open-head-v1` for procedural clips: its 50 expression coefficients are FACS action
-units, 1 = apex; `flame2020` for tracker output).
-
-## Statistics
-
-| | |
-|---|---|
-| clips | {stats["num_clips"]} ({", ".join(f"{k} {v}" for k, v in stats["splits"].items())}) |
-| duration | {stats["hours"]:.2f} h, {stats["min_seconds"]:.1f}-{stats["max_seconds"]:.1f} s per clip (mean {stats["mean_seconds"]:.2f} s) |
-| emotion labels | {len(stats["emotion"])} |
-| emotion families | {families} |
-| focus categories | {", ".join(f"{k} {v}" for k, v in sorted(stats["focus"].items()))} |
-| subject categories | {len(stats["subject_category"])} |
-
-![statistics](stats.png)
-
-## Use
-
-```python
-from datasets import load_dataset
-ds = load_dataset("path/to/this/folder")        # or the Hub repo id once pushed
-row = ds["train"].with_format("numpy")[0]        # motion fields come back as [T, D] arrays
-from open3dfacevid.features import row_to_clip   # -> modeling_tdmm.clip.FaceClip
-```
-
-Splits are assigned by a hash of each clip's key: deterministic and disjoint.
-Procedural motion is synthetic: onset/apex/offset envelopes of EMFACS-style action-unit
-recipes, natural blink rates and durations, nod/shake/tilt/turn primitives and idle motion.
-It is exact ground truth for measuring models, not a substitute for real performances.
-
-## Corpus styles
-
-`python -m open3dfacevid build --style STYLE` picks the corpus a procedural build emulates
-(this folder: `{style}`). The emulations exist for the paper's corpus ablation and are made
-with the same synthesizer, features and split rule; the `attributes` are always the ground
-truth of the synthesized motion, and only the distribution of motions and the text differ:
-
-{styles}
-
-## Licence
-
-CC BY 4.0 for the data in this folder. It contains no FLAME model data.
-"""
-    (out / "README.md").write_text(f"---\n{header}---\n{body}")
+    card = dataset_card(card_yaml(config_name, data_dir, _split_sizes(out, data_dir), title), title=title,
+                        config_name=config_name, notice=card_notice(style), stats=stats, style=style,
+                        styles=STYLE_SUMMARIES,
+                        settings=", ".join(f"`{k}={v}`" for k, v in sorted(config_kwargs.items())) or "defaults")
+    write_card_file(out, card)

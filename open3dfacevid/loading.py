@@ -29,5 +29,12 @@ class CorpusArguments:
     procedural_seed: int = 0
     max_eval_clips: int = 100
 
+    def describe(self) -> str:
+        """The corpus in words, for the model card of what is trained on it."""
+        if self.dataset_name == "procedural":
+            return f"procedural Open3DFaceVid, {self.procedural_clips} clips (seed {self.procedural_seed}), train split"
+        config = f" (config {self.dataset_config})" if self.dataset_config else ""
+        return f"Open3DFaceVid `{self.dataset_name}`{config}, train split"
+
     def load(self) -> datasets.DatasetDict:
         return load_corpus(self.dataset_name, self.dataset_config, self.procedural_clips, self.procedural_seed)

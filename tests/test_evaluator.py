@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from huggingface_hub import ModelCard
 
 from modeling_tdmm.configuration_motion_evaluator import MotionEvaluatorConfig
 from modeling_tdmm.modeling_motion_evaluator import REMOTE_CODE_FILES, MotionEvaluator
@@ -20,6 +21,7 @@ from open3dfacevid.synthesizer import synthesize
 from tdmm_eval.evaluator_labels import UNKNOWN, clip_labels, label_vocabularies
 from tdmm_eval.motion_attributes import motion_attribute_accuracy
 from tdmm_eval.motion_metrics import diversity, frechet_distance, mm_dist, multimodality, r_precision
+from tdmm_hub.card_lint import lint_folder
 from tdmm_train.launch import config_path
 
 VOCAB = label_vocabularies()
@@ -200,5 +202,7 @@ def test_training_script_writes_an_evaluator_with_its_figures(tmp_path):
     loaded = TextMotionEvaluator.from_pretrained(out)
     assert loaded.config.emotion_families == VOCAB["emotion_families"] and loaded.config.embed_dim == 8
     card = (out / "README.md").read_text()  # the card states the figures the run measured, and the command
-    assert card.startswith("---\nlibrary_name: transformers") and "--procedural_clips 200" in card
+    assert lint_folder(out, "model") == [] and "--procedural_clips 200" in card
     assert f"{100 * figures['test']['head_motion']:.1f}%" in card and "| test |" in card
+    index = ModelCard(card).data.eval_results  # model-index: the validation figures of the run, as in the table
+    assert {r.metric_type: r.metric_value for r in index}["head_motion"] == round(100 * figures["validation"]["head_motion"], 4)

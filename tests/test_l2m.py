@@ -21,6 +21,7 @@ from modeling_tdmm.motion_data import TextMotionCollator
 from modeling_tdmm.processing_face_tokens import PROCESSOR_FILE, FaceTokenProcessor
 from modeling_tdmm.text_encoders import resolve_text_encoder
 from tdmm_eval.l2m_eval import token_accuracy
+from tdmm_hub.card_lint import lint_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 K = 16  # codebook size of the tiny models
@@ -401,6 +402,7 @@ def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, fa
     assert len(losses) >= 4 and losses[-1] < 0.8 * losses[0], losses
     assert re.search(r'"eval_token_accuracy": [0-9.]+', result.stdout)  # factorised: measured at evaluation
     assert (out / "tokenizer.json").exists() and (out / "eval_results.json").exists()
+    assert lint_folder(out, "model") == [] and "pipeline_tag: text-to-3d" in (out / "README.md").read_text()
     loaded = Language2Motion.from_pretrained(out)
     assert loaded.processor.tokenizer_path == str(geometry.resolve()) and loaded.model.config.head_codebook_size == 4
     config = loaded.model.config  # the packaged recipe: corrupted inputs and the auxiliary family loss, labels from the corpus

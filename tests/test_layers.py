@@ -1,4 +1,4 @@
-"""The layers import one way: modeling_tdmm <- open3dfacevid <- tdmm_eval <- tdmm_train <- tdmm_demo / benchmarks.
+"""The layers import one way: modeling_tdmm <- tdmm_hub <- open3dfacevid <- tdmm_eval <- tdmm_train <- tdmm_demo / benchmarks.
 
 Checked on the source (every import statement, including imports inside functions), so a lazy
 import cannot hide a dependency on a higher layer.
@@ -11,11 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: installed package -> its source folder, in layer order (lowest first)
-PACKAGES = {"modeling_tdmm": "modeling_tdmm", "open3dfacevid": "open3dfacevid", "tdmm_eval": "eval",
+PACKAGES = {"modeling_tdmm": "modeling_tdmm", "tdmm_hub": "hub_cards", "open3dfacevid": "open3dfacevid", "tdmm_eval": "eval",
             "tdmm_train": "trainers", "tdmm_demo": "demo"}
 #: what the dataset package may use of the model package: the clip contract and the readers
 BASICS = {"clip", "motion_fields", "readers", "safe_pickle", "io_utils", "limits", "facs"}
-CHECKOUT_NAMES = {"eval", "trainers", "demo", "benchmarks", "tests", "conftest"}
+CHECKOUT_NAMES = {"eval", "trainers", "demo", "benchmarks", "tests", "conftest", "hub_cards"}
 
 
 def imports(path: Path) -> list[str]:

@@ -16,6 +16,7 @@ from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize
+from tdmm_hub.card_lint import lint_folder
 from tdmm_train.conversations import build_conversation
 from tdmm_train.m2l_backbone import IM_END, build_backbone
 
@@ -73,6 +74,9 @@ def test_sft_script_lowers_the_loss_and_saves_a_loadable_model(tmp_path, geometr
     assert "<|face_15|>" in tokenizer.get_vocab() and model.config.vocab_size >= len(tokenizer)
     processor = json.loads((out / "face_token_processor.json").read_text())
     assert processor["codebook_size"] == 16 and (out / processor["tokenizer_path"]).resolve() == geometry.resolve()
+    # our card, not TRL's: no measurement yet (the report fills model-index), the command that trained it
+    assert lint_folder(out, "model", require_model_index=False) == []
+    assert "text-generation" in (out / "README.md").read_text() and "--procedural_clips 60" in (out / "README.md").read_text()
 
 
 def test_lora_trains_the_new_face_token_rows_and_merges(tmp_path, geometry):

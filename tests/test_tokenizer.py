@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_clip
+from huggingface_hub import ModelCard
 
 from modeling_tdmm import FaceModel
 from modeling_tdmm.cli import main as tdmm
@@ -18,6 +19,7 @@ from modeling_tdmm.modeling_geometry_tokenizer import REMOTE_CODE_FILES, Geometr
 from modeling_tdmm.motion_data import MotionCollator
 from modeling_tdmm.processing_face_tokens import FaceTokenError, FaceTokenProcessor
 from tdmm_eval.tokenizer_eval import blink_events, evaluate_tokenizer
+from tdmm_hub.card_lint import lint_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -270,6 +272,10 @@ def test_training_script_runs_and_resumes(tmp_path):
     assert "codes_in_use_pct" in first.stdout + first.stderr and "perplexity" in first.stdout + first.stderr
     metrics = json.loads((out / "eval_results.json").read_text())
     assert {"mean_vertex_error_mm", "blink_recall", "perplexity"} <= set(metrics)
+    card = ModelCard.load(out / "README.md")  # written at the end of training, with the figures it measured
+    assert lint_folder(out, "model") == [] and card.data.pipeline_tag == "feature-extraction"
+    assert {r.metric_type: r.metric_value for r in card.data.eval_results}["blink_recall"] == round(metrics["blink_recall"], 4)
+    assert "--procedural_clips 60" in card.text
     second = subprocess.run([*common, "--max_steps", "5", "--resume_from_checkpoint", str(out / "checkpoint-3")],
                             capture_output=True, text=True, env=env, timeout=600)
     assert second.returncode == 0, second.stderr[-3000:]

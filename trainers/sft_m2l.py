@@ -31,7 +31,7 @@ from open3dfacevid.loading import CorpusArguments
 from tdmm_train.conversations import TASKS, build_conversation
 from tdmm_train.m2l_backbone import build_backbone
 from tdmm_train.m2l_vocabulary import suppress_face_tokens, train_face_tokens_as_input, write_face_rows
-from tdmm_train.training_utils import checkpoint_to_resume, cpu_flag_without_gpu, finish_distributed
+from tdmm_train.training_utils import checkpoint_to_resume, cpu_flag_without_gpu, finish_distributed, write_model_card
 
 
 @dataclass
@@ -146,6 +146,7 @@ def main() -> None:
         final.save_pretrained(output)
         tokenizer.save_pretrained(output)
         processor.save_pretrained(output, tokenizer_path=script.geometry_tokenizer)
+        write_model_card(output, "motion2language", script.describe())  # replaces the card TRL writes with checkpoints
         print(f"saved Motion2Language to {output}")
     finish_distributed(trainer.accelerator)
 

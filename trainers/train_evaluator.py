@@ -14,7 +14,6 @@ tuned on). Resume with ``--resume_from_checkpoint last``.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,12 @@ from transformers import AutoTokenizer, TrainingArguments, set_seed
 from trl import TrlParser
 
 from modeling_tdmm.configuration_motion_evaluator import MotionEvaluatorConfig
-from modeling_tdmm.io_utils import atomic_path
 from modeling_tdmm.modeling_motion_evaluator import MotionEvaluator
 from modeling_tdmm.motion_data import MotionCollator
 from modeling_tdmm.text_encoders import resolve_text_encoder
 from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
 from open3dfacevid.features import clip_texts
 from open3dfacevid.loading import CorpusArguments
-from tdmm_eval.evaluator_card import evaluator_card
 from tdmm_eval.evaluator_figures import evaluator_figures
 from tdmm_eval.evaluator_labels import attributes_of, clip_labels, label_vocabularies
 from tdmm_train.training_utils import (
@@ -41,6 +38,7 @@ from tdmm_train.training_utils import (
     config_arguments,
     cpu_flag_without_gpu,
     finish_distributed,
+    write_model_card,
 )
 
 EvaluatorArguments = config_arguments(MotionEvaluatorConfig, (
@@ -144,9 +142,7 @@ def main() -> None:
         trainer.save_model(str(out))
         text_tokenizer.save_pretrained(out)
         (out / "evaluator_results.json").write_text(json.dumps(results, indent=2))
-        dataset = script.dataset_name if script.dataset_name != "procedural" else f"procedural Open3DFaceVid, {script.procedural_clips} clips"
-        with atomic_path(out / "README.md") as tmp:
-            tmp.write_text(evaluator_card(trained.config, results, " ".join(["python -m tdmm_train.train_evaluator", *sys.argv[1:]]), dataset))
+        write_model_card(out, "evaluator", script.describe())
         print(json.dumps(results, indent=2))
     finish_distributed(trainer.accelerator)
 

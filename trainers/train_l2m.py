@@ -33,7 +33,13 @@ from open3dfacevid.features import clip_texts
 from open3dfacevid.loading import CorpusArguments
 from tdmm_eval.evaluator_labels import attributes_of, clip_labels, label_vocabularies
 from tdmm_train.l2m_training import Language2MotionTrainer
-from tdmm_train.training_utils import checkpoint_to_resume, config_arguments, cpu_flag_without_gpu, finish_distributed
+from tdmm_train.training_utils import (
+    checkpoint_to_resume,
+    config_arguments,
+    cpu_flag_without_gpu,
+    finish_distributed,
+    write_model_card,
+)
 
 
 @dataclass
@@ -107,6 +113,7 @@ def main() -> None:
         # face_token_processor.json records the geometry tokenizer relative to the model folder, as M2L's does
         FaceTokenProcessor.for_tokenizer(geometry, script.geometry_tokenizer).save_pretrained(out)
         (out / "eval_results.json").write_text(json.dumps(metrics, indent=2))
+        write_model_card(out, "language2motion", script.describe())
         print(f"saved Language2Motion to {out}: " + json.dumps(metrics))
     finish_distributed(trainer.accelerator)
 

@@ -23,7 +23,13 @@ from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from open3dfacevid.loading import CorpusArguments
 from tdmm_eval.tokenizer_eval import evaluate_tokenizer
 from tdmm_train.tokenizer_training import TokenizerTrainer, feature_statistics
-from tdmm_train.training_utils import checkpoint_to_resume, config_arguments, cpu_flag_without_gpu, finish_distributed
+from tdmm_train.training_utils import (
+    checkpoint_to_resume,
+    config_arguments,
+    cpu_flag_without_gpu,
+    finish_distributed,
+    write_model_card,
+)
 
 
 @dataclass
@@ -68,6 +74,7 @@ def main() -> None:
         trainer.save_model(str(out))
         FaceTokenProcessor.for_tokenizer(model).save_pretrained(out, tokenizer_path=str(out))
         (out / "eval_results.json").write_text(json.dumps(metrics, indent=2))
+        write_model_card(out, "geometry_tokenizer", script.describe())
         print(json.dumps(metrics, indent=2))
     finish_distributed(trainer.accelerator)
 

@@ -13,6 +13,8 @@ from typing import Any
 import torch
 from transformers import Trainer
 
+from tdmm_hub.cards import model_card, write_card, write_training_record
+
 RESUME_LAST = ("true", "last", "yes", "1")
 RESUME_NEVER = ("", "false", "no", "0", "none")
 
@@ -71,6 +73,15 @@ def cpu_flag_without_gpu(argv: list[str] | None = None) -> list[str]:
     if not torch.cuda.is_available() and not any(a.split("=")[0] == "--use_cpu" for a in argv):
         argv += ["--use_cpu", "true"]
     return argv
+
+
+def write_model_card(out: str | os.PathLike, kind: str, dataset: str) -> None:
+    """End of training: record this run's command and ``dataset`` (words) in ``out`` and write its model card
+    (kinds: :data:`tdmm_hub.model_index.KINDS`) with the figures it measured; the demo and ``tdmm publish``
+    render it again with the evaluation suite's test figures."""
+    command = " ".join([f"python -m tdmm_train.{Path(sys.argv[0]).stem}", *sys.argv[1:]])
+    write_training_record(Path(out), command, dataset)
+    write_card(Path(out), model_card(Path(out), kind))
 
 
 def finish_distributed(accelerator) -> None:
