@@ -16,7 +16,7 @@ import pickle
 import sys
 import zipfile
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .face_model import EMBEDDED_MODELS
 from .io_utils import require_regular_file
@@ -219,7 +219,8 @@ def _trust_flag(p: argparse.ArgumentParser) -> None:
                         "by default the installed classes load them")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(more_commands: Callable[[Any], None] | None = None) -> argparse.ArgumentParser:
+    """The ``tdmm`` parser; ``more_commands(subparsers)`` adds the commands of higher layers (``tdmm publish``)."""
     parser = OneLineParser(prog="tdmm", description="Language <-> 3D facial motion (TDMM-LM).")
     sub = parser.add_subparsers(dest="command", required=True)
     positive = ranged(float, 0, above=True)
@@ -284,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     _trust_flag(p)
     p.set_defaults(func=cmd_generate)
 
+    if more_commands is not None:
+        more_commands(sub)
     return parser
 
 
@@ -294,10 +297,10 @@ def one_line(exc: BaseException) -> str:
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 3] + "..."
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     """Run a command: 0 on success, 2 with one line on stderr for a user error (``TDMM_TRACEBACK=1``: raise)."""
     try:
-        args = build_parser().parse_args(argv)
+        args = (parser or build_parser()).parse_args(argv)
     except SystemExit as stop:  # --help (0), or a usage error already printed as one line (2)
         return stop.code if isinstance(stop.code, int) else 0
     try:

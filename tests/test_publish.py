@@ -1,0 +1,142 @@
+"""`tdmm publish`: a Hub-ready folder that loads without tdmm-lm, never holds FLAME data or pickles, and
+uploads through the Hub API only when asked (an injected fake here: no network)."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from huggingface_hub import ModelCard
+from transformers import AutoTokenizer
+
+from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
+from modeling_tdmm.configuration_language2motion import Language2MotionConfig
+from modeling_tdmm.language2motion import Language2Motion
+from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+from modeling_tdmm.modeling_language2motion import Language2MotionModel
+from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+from modeling_tdmm.text_encoders import resolve_text_encoder
+from tdmm_hub.cards import write_training_record
+from tdmm_hub.cli import main
+from tdmm_hub.publish import PublishError, publish
+
+K = 16
+RESULTS = {"quick": True,
+           "tokenizer": {"retained": {"emotion_family": 0.95, "head_motion": 0.97, "intensity_within_one": 0.85},
+                         "groups": {"expression_error": 0.017, "expression_signal": 0.035},
+                         "mean_vertex_error_mm": 2.6, "blink_recall": 1.0}}
+
+
+class FakeHubApi:
+    """Records what would be sent to the Hub."""
+
+    def __init__(self):
+        self.calls = []
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", repo_id, kwargs))
+
+    def upload_folder(self, **kwargs):
+        self.calls.append(("upload_folder", kwargs["repo_id"], kwargs))
+        self.uploaded = sorted(p.relative_to(kwargs["folder_path"]).as_posix() for p in Path(kwargs["folder_path"]).rglob("*")
+                               if p.is_file())
+        return "https://huggingface.co/someone/x/commit/0123"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A demo-like folder: a tiny geometry tokenizer (with hostile extras), a tiny L2M, a report."""
+    root = tmp_path_factory.mktemp("project")
+    tokenizer = root / "tokenizer"
+    torch.manual_seed(0)
+    GeometryTokenizer(GeometryTokenizerConfig(codebook_size=K, code_dim=8, hidden_size=16, num_res_blocks=1)).save_pretrained(tokenizer)
+    (tokenizer / "eval_results.json").write_text(json.dumps({"mean_vertex_error_mm": 3.0, "blink_recall": 0.9, "codes_used_pct": 50}))
+    write_training_record(tokenizer, "python -m tdmm_train.train_tokenizer --max_steps 3", "procedural Open3DFaceVid, 60 clips")
+    for name in ("generic_model.pkl", "flame2023_arrays.npz", "training_args.bin", "optimizer.pt", ".secret",
+                 "checkpoint-3/model.safetensors", "notes.txt"):
+        (tokenizer / name).parent.mkdir(parents=True, exist_ok=True)
+        (tokenizer / name).write_bytes(b"never published")
+    (root / "outside.safetensors").write_bytes(b"outside")
+    os.symlink(root / "outside.safetensors", tokenizer / "linked.safetensors")
+    l2m = root / "l2m"
+    config = Language2MotionConfig(codebook_size=K, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                   intermediate_size=64, max_motion_tokens=40, max_text_tokens=24)
+    processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(tokenizer).eval(), str(tokenizer))
+    Language2Motion(Language2MotionModel.from_text_encoder(config).eval(),
+                    AutoTokenizer.from_pretrained(resolve_text_encoder("all-MiniLM-L6-v2")), processor).save_pretrained(l2m)
+    (l2m / "eval_results.json").write_text(json.dumps({"eval_token_accuracy": 0.3}))
+    (root / "report").mkdir()
+    (root / "report" / "results.json").write_text(json.dumps(RESULTS))
+    return root
+
+
+def test_dry_run_assembles_a_folder_that_loads_without_tdmm_lm_and_leaves_out_what_must_never_go(project, tmp_path, capsys):
+    assert main(["publish", str(project / "tokenizer"), "--repo-id", "someone/tdmm-tokenizer", "--dry-run",
+                 "--out", str(tmp_path / "hub")]) == 0
+    printed = capsys.readouterr().out
+    published = sorted(p.relative_to(tmp_path / "hub").as_posix() for p in (tmp_path / "hub").rglob("*") if p.is_file())
+    assert {"config.json", "model.safetensors", "modeling_geometry_tokenizer.py", "face_model.npz", "README.md"} <= set(published)
+    for never in ("generic_model.pkl", "flame2023_arrays.npz", "training_args.bin", "optimizer.pt", ".secret",
+                  "checkpoint-3/model.safetensors", "notes.txt", "linked.safetensors"):
+        assert never not in published
+    assert "loads without tdmm-lm: AutoModel: 10 frames -> 10 face tokens" in printed and "dry run: nothing uploaded" in printed
+    assert "card pipeline_tag: feature-extraction" in printed and "card lint: passed" in printed
+    card = ModelCard.load(tmp_path / "hub" / "README.md")  # the report beside the folder fills the test figures
+    assert {r.metric_type: (r.metric_value, r.dataset_split) for r in card.data.eval_results}["emotion_family_kept"] == (95.0, "test")
+    assert 'AutoModel.from_pretrained("someone/tdmm-tokenizer"' in card.text
+
+
+def test_l2m_gets_its_geometry_tokenizer_and_uploads_through_the_api(project, tmp_path):
+    api = FakeHubApi()
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"quick": False, "l2m": {"main": "m", "rows": {"m": {
+        "attributes": {"emotion_family": 0.8, "head_motion": 0.6, "intensity_within_one": 0.3}, "swap_lands": 0.9,
+        "r_precision": {"top1": {"mean": 0.3}, "top3": {"mean": 0.6}}, "fid": 0.4, "mm_dist": 1.0,
+        "diversity": {"mean": 1.3}, "multimodality": 0.5, "token_accuracy": 0.5}}}}))
+    plan, url = publish(project / "l2m", "someone/tdmm-l2m", out=tmp_path / "hub", results=results, private=True,
+                        create_pr=True, api=api)
+    assert url == "https://huggingface.co/someone/x/commit/0123"
+    assert [c[0] for c in api.calls] == ["create_repo", "upload_folder"]
+    assert api.calls[0][2] == {"repo_type": "model", "private": True, "exist_ok": True}
+    assert api.calls[1][2]["create_pr"] is True and api.calls[1][2]["folder_path"] == str(tmp_path / "hub")
+    assert "geometry_tokenizer/model.safetensors" in api.uploaded and "geometry_tokenizer/generic_model.pkl" not in api.uploaded
+    assert json.loads((tmp_path / "hub" / "face_token_processor.json").read_text())["tokenizer_path"] == "geometry_tokenizer"
+    assert plan.load_check.startswith("AutoModelForCausalLM: a prompt -> 5 face tokens")
+    assert ModelCard.load(tmp_path / "hub" / "README.md").data.pipeline_tag == "text-to-3d"
+
+
+def test_a_corpus_publishes_as_a_dataset_that_load_dataset_reads(tmp_path):
+    from open3dfacevid.corpus import build_corpus
+
+    build_corpus(tmp_path / "corpus", "procedural", num_clips=24, seed=2, num_shards=1)
+    (tmp_path / "corpus" / "data" / "flame_generic_model.pkl").write_bytes(b"no")
+    plan, _ = publish(tmp_path / "corpus", "someone/o3dfv", out=tmp_path / "hub", dry_run=True)
+    assert plan.repo_type == "dataset" and "load_dataset" in plan.load_check
+    assert "README.md" in plan.files and not any("flame" in f for f in plan.files)
+
+
+@pytest.mark.parametrize("env, message", [({"HF_HUB_OFFLINE": "1"}, "offline"), ({"HF_HUB_OFFLINE": "0"}, "no Hugging Face token")])
+def test_uploading_from_an_offline_or_tokenless_machine_is_one_line_before_any_work(project, tmp_path, monkeypatch, capsys, env, message):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # no stored token
+    assert main(["publish", str(project / "tokenizer"), "--repo-id", "someone/x", "--out", str(tmp_path / "hub")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "hub").exists()
+
+
+def test_a_card_without_test_figures_is_not_published(project, tmp_path):
+    os.makedirs(tmp_path / "alone")
+    for name in ("config.json", "model.safetensors"):
+        (tmp_path / "alone" / name).write_bytes((project / "tokenizer" / name).read_bytes())
+    with pytest.raises(PublishError, match="does not pass the lint.*model-index.*--results"):
+        publish(tmp_path / "alone", "someone/x", out=tmp_path / "hub", dry_run=True)  # no figures at all
+    assert not (tmp_path / "hub").exists()
+
+
+def test_bad_arguments_are_one_line_errors(project, tmp_path, capsys):
+    assert main(["publish", str(project / "tokenizer"), "--repo-id", "no-org", "--dry-run"]) == 2
+    assert main(["publish", str(tmp_path / "missing"), "--repo-id", "a/b", "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "expected ORG/NAME" in err[0] and "no such folder" in err[1]
