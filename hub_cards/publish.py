@@ -11,6 +11,8 @@ What goes in is chosen by rules on file names, never by what a file says (metada
   ``generic_model*``: FLAME's licence forbids redistribution);
 * Language2Motion and Motion2Language get their geometry tokenizer in ``geometry_tokenizer/`` (their
   ``face_token_processor.json`` is rewritten to point there), so the repository is complete on its own;
+* ``handler.py`` (the Inference Endpoints handler of :mod:`tdmm_hub.handlers` for the kind) and the
+  ``requirements.txt`` that installs tdmm-lm on the endpoint;
 * the card is rendered again for the repository id, with the evaluation suite's test figures
   (``--results``, default: ``report/results.json`` beside the model folder, where ``make demo`` writes it),
   and must pass the offline lint.
@@ -69,6 +71,11 @@ ALLOW = {
                 "renders/*.mp4", "renders/*.gif"),
 }
 GEOMETRY_FOLDER = "geometry_tokenizer"
+#: the Inference Endpoints handler of each kind (tdmm_hub.handlers), written as handler.py
+HANDLERS = {"language2motion": "Language2MotionHandler", "motion2language": "Motion2LanguageHandler",
+            "geometry_tokenizer": "GeometryTokenizerHandler"}
+#: what an endpoint installs to run the handler (the package with its MP4 renderer)
+ENDPOINT_REQUIREMENTS = "tdmm-lm[render]>=0.1.0\n"
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b")
 MAX_FILE_BYTES = 2 * 1024**3  # a larger file is refused (the Hub needs LFS chunking settings beyond this tool)
 
@@ -197,6 +204,11 @@ def assemble(source: Path, out: Path, repo_id: str, results: Path | None = None,
             processor = read_json(source / "face_token_processor.json")
             with atomic_path(staging / "face_token_processor.json") as tmp:
                 tmp.write_text(json.dumps({**processor, "tokenizer_path": GEOMETRY_FOLDER}, indent=2))
+        if kind in HANDLERS:
+            (staging / "handler.py").write_text(
+                '"""Inference Endpoints handler: the request and response contract is in tdmm_hub.handlers."""\n'
+                f"from tdmm_hub.handlers import {HANDLERS[kind]} as EndpointHandler\n\n__all__ = [\"EndpointHandler\"]\n")
+            (staging / "requirements.txt").write_text(ENDPOINT_REQUIREMENTS)
         if kind != "dataset":
             report = results if results is not None else source.parent / "report" / "results.json"
             if results is None and not report.is_file():

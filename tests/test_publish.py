@@ -1,13 +1,17 @@
 """`tdmm publish`: a Hub-ready folder that loads without tdmm-lm, never holds FLAME data or pickles, and
 uploads through the Hub API only when asked (an injected fake here: no network)."""
+import base64
+import importlib.util
 import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from conftest import make_clip
 from huggingface_hub import ModelCard
-from transformers import AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
 from modeling_tdmm.configuration_language2motion import Language2MotionConfig
@@ -19,6 +23,7 @@ from modeling_tdmm.text_encoders import resolve_text_encoder
 from tdmm_hub.cards import write_training_record
 from tdmm_hub.cli import main
 from tdmm_hub.publish import PublishError, publish
+from tdmm_train.m2l_backbone import build_backbone
 
 K = 16
 RESULTS = {"quick": True,
@@ -65,9 +70,27 @@ def project(tmp_path_factory) -> Path:
     Language2Motion(Language2MotionModel.from_text_encoder(config).eval(),
                     AutoTokenizer.from_pretrained(resolve_text_encoder("all-MiniLM-L6-v2")), processor).save_pretrained(l2m)
     (l2m / "eval_results.json").write_text(json.dumps({"eval_token_accuracy": 0.3}))
+    m2l = build_backbone(["The person smiles and nods.", "A face looks worried, then blinks."] * 20, root / "m2l",
+                         vocab_size=300, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64,
+                         max_position_embeddings=512)
+    text_tokenizer, model = AutoTokenizer.from_pretrained(m2l), AutoModelForCausalLM.from_pretrained(m2l)
+    processor.add_to_tokenizer(text_tokenizer)
+    model.resize_token_embeddings(len(text_tokenizer))
+    model.save_pretrained(m2l)
+    text_tokenizer.save_pretrained(m2l)
+    processor.save_pretrained(m2l, tokenizer_path=str(tokenizer))
     (root / "report").mkdir()
     (root / "report" / "results.json").write_text(json.dumps(RESULTS))
     return root
+
+
+def endpoint(folder: Path):
+    """The published folder's handler.py, loaded as Inference Endpoints does: ``EndpointHandler(path)``."""
+    spec = importlib.util.spec_from_file_location(f"handler_{folder.name}", folder / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (folder / "requirements.txt").read_text().startswith("tdmm-lm[render]")
+    return module.EndpointHandler(str(folder))
 
 
 def test_dry_run_assembles_a_folder_that_loads_without_tdmm_lm_and_leaves_out_what_must_never_go(project, tmp_path, capsys):
@@ -81,6 +104,13 @@ def test_dry_run_assembles_a_folder_that_loads_without_tdmm_lm_and_leaves_out_wh
         assert never not in published
     assert "loads without tdmm-lm: AutoModel: 10 frames -> 10 face tokens" in printed and "dry run: nothing uploaded" in printed
     assert "card pipeline_tag: feature-extraction" in printed and "card lint: passed" in printed
+    handler = endpoint(tmp_path / "hub")  # a clip as parameters -> its face tokens
+    zeros = {"expression": np.zeros((6, 50)).tolist(), "jaw_pose": np.zeros((6, 3)).tolist(),
+             "eyelids": np.zeros((6, 2)).tolist(), "head_pose": np.zeros((6, 3)).tolist()}
+    tokens = handler({"inputs": zeros})
+    assert len(tokens["codes"]) == 6 and tokens["text"].startswith("<|face_start|>") and tokens["fps"] == 25.0
+    with pytest.raises(ValueError, match="missing motion field"):
+        handler({"inputs": {"expression": zeros["expression"]}})
     card = ModelCard.load(tmp_path / "hub" / "README.md")  # the report beside the folder fills the test figures
     assert {r.metric_type: (r.metric_value, r.dataset_split) for r in card.data.eval_results}["emotion_family_kept"] == (95.0, "test")
     assert 'AutoModel.from_pretrained("someone/tdmm-tokenizer"' in card.text
@@ -103,6 +133,33 @@ def test_l2m_gets_its_geometry_tokenizer_and_uploads_through_the_api(project, tm
     assert json.loads((tmp_path / "hub" / "face_token_processor.json").read_text())["tokenizer_path"] == "geometry_tokenizer"
     assert plan.load_check.startswith("AutoModelForCausalLM: a prompt -> 5 face tokens")
     assert ModelCard.load(tmp_path / "hub" / "README.md").data.pipeline_tag == "text-to-3d"
+
+    handler = endpoint(tmp_path / "hub")  # text -> parameters, face tokens and an animated glTF
+    (item,) = handler({"inputs": "a person smiles", "parameters": {"seconds": 0.4, "seed": 1, "formats": ["glb"]}})
+    assert item["num_frames"] == 10 and len(item["codes"]) == 10 and max(item["codes"]) < K
+    assert np.asarray(item["parameters"]["expression"]).shape == (10, 50) and np.asarray(item["parameters"]["eyelids"]).shape == (10, 2)
+    assert base64.b64decode(item["glb"])[:4] == b"glTF" and "mp4" not in item
+    with pytest.raises(ValueError, match=r"parameters\.formats"):
+        handler({"inputs": "a smile", "parameters": {"formats": ["fbx"]}})
+    with pytest.raises(ValueError, match="inputs"):
+        handler({"prompt": "a smile"})
+
+
+def test_m2l_publishes_with_its_geometry_tokenizer_and_its_handler_reads_clip_files(project, tmp_path):
+    results = tmp_path / "results.json"
+    row = {"emotion": 0.8, "emotion_when_asked": 0.9, "head_motion": 0.6, "intensity_within_one": 0.7, "CorE": 4.0,
+           "CorM": 3.0, "CorI": 4.0, "bleu4": 30.0, "rougeL": 50.0, "cider": 0.5, "bertscore": 60.0}
+    results.write_text(json.dumps({"m2l": {"rows": {"Motion2Language": row}}}))
+    plan, _ = publish(project / "m2l", "someone/tdmm-m2l", out=tmp_path / "hub", results=results, dry_run=True)
+    assert plan.kind == "motion2language" and "face tokens as text" in plan.load_check
+    assert "geometry_tokenizer/modeling_geometry_tokenizer.py" in plan.files
+    clip_file = tmp_path / "clip.npz"
+    make_clip(num_frames=12, seed=3).save(clip_file)
+    answer = endpoint(tmp_path / "hub")({"inputs": {"file": base64.b64encode(clip_file.read_bytes()).decode(), "name": "clip.npz"},
+                                         "parameters": {"question": "What emotion?", "max_new_tokens": 4}})
+    assert isinstance(answer["generated_text"], str)
+    with pytest.raises(ValueError, match="not valid base64"):
+        endpoint(tmp_path / "hub")({"inputs": {"file": "***"}})
 
 
 def test_a_corpus_publishes_as_a_dataset_that_load_dataset_reads(tmp_path):
