@@ -11,6 +11,8 @@ What goes in is chosen by rules on file names, never by what a file says (metada
   ``generic_model*``: FLAME's licence forbids redistribution);
 * Language2Motion and Motion2Language get their geometry tokenizer in ``geometry_tokenizer/`` (their
   ``face_token_processor.json`` is rewritten to point there), so the repository is complete on its own;
+* Language2Motion and Motion2Language get the self-contained pipeline ``pipeline_tdmm.py`` registered
+  in ``config.json`` (``custom_pipelines``): ``pipeline(model=REPO, trust_remote_code=True)``;
 * ``handler.py`` (the Inference Endpoints handler of :mod:`tdmm_hub.handlers` for the kind) and the
   ``requirements.txt`` that installs tdmm-lm on the endpoint;
 * the card is rendered again for the repository id, with the evaluation suite's test figures
@@ -38,6 +40,7 @@ from typing import Any
 
 from huggingface_hub import DatasetCard, ModelCard
 
+from modeling_tdmm import pipeline_tdmm
 from modeling_tdmm.io_utils import atomic_path
 
 from .card_lint import lint_folder
@@ -74,6 +77,9 @@ GEOMETRY_FOLDER = "geometry_tokenizer"
 #: the Inference Endpoints handler of each kind (tdmm_hub.handlers), written as handler.py
 HANDLERS = {"language2motion": "Language2MotionHandler", "motion2language": "Motion2LanguageHandler",
             "geometry_tokenizer": "GeometryTokenizerHandler"}
+#: the custom pipeline registered in a published folder, and the self-contained files that implement it
+PIPELINE_TASKS = {"language2motion": "text-to-face-motion", "motion2language": "face-motion-description"}
+REMOTE_PIPELINE_FILES = ("pipeline_tdmm.py", "m2l_prompt.py")
 #: what an endpoint installs to run the handler (the package with its MP4 renderer)
 ENDPOINT_REQUIREMENTS = "tdmm-lm[render]>=0.1.0\n"
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b")
@@ -167,6 +173,17 @@ def _geometry_tokenizer_of(source: Path) -> Path:
     return folder
 
 
+def _register_pipeline(folder: Path, task: str) -> None:
+    """Copy the self-contained pipeline (:mod:`modeling_tdmm.pipeline_tdmm`) into ``folder`` and register
+    ``task`` in its config.json, so ``pipeline(model=folder, trust_remote_code=True)`` needs no tdmm-lm."""
+    for name in REMOTE_PIPELINE_FILES:
+        shutil.copyfile(Path(pipeline_tdmm.__file__).with_name(name), folder / name)
+    config = read_json(folder / "config.json")
+    config["custom_pipelines"] = {task: pipeline_tdmm.CUSTOM_PIPELINES[task]}
+    with atomic_path(folder / "config.json") as tmp:
+        tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
 def _card_samples(source: Path, published: list[str]) -> list[dict[str, str]]:
     """The existing card's sample list, kept for files that are published (the card never picks files)."""
     path = source / "README.md"
@@ -204,6 +221,7 @@ def assemble(source: Path, out: Path, repo_id: str, results: Path | None = None,
             processor = read_json(source / "face_token_processor.json")
             with atomic_path(staging / "face_token_processor.json") as tmp:
                 tmp.write_text(json.dumps({**processor, "tokenizer_path": GEOMETRY_FOLDER}, indent=2))
+            _register_pipeline(staging, PIPELINE_TASKS[kind])
         if kind in HANDLERS:
             (staging / "handler.py").write_text(
                 '"""Inference Endpoints handler: the request and response contract is in tdmm_hub.handlers."""\n'
@@ -271,22 +289,19 @@ elif kind == "evaluator":
     AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
     print("RESULT", f"AutoModel: {type(model).__name__}, {sum(p.numel() for p in model.parameters())} parameters")
 elif kind == "language2motion":
-    model = AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True).eval()
-    text = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)("a person smiles and nods", return_tensors="pt")
-    codes = model.generate(text["input_ids"], text["attention_mask"], num_frames=5, do_sample=False)
-    tok, _, _ = geometry(folder + "/geometry_tokenizer")
-    motion = tok.decode(codes.clamp(min=0))
-    print("RESULT", f"AutoModelForCausalLM: a prompt -> {codes.shape[1]} face tokens -> expression "
-          f"{list(motion['expression'].shape)} (geometry_tokenizer/)")
+    from transformers import pipeline
+    AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)
+    out = pipeline(model=folder, trust_remote_code=True)("a person smiles and nods", num_frames=5, seed=0)
+    print("RESULT", f"pipeline(text-to-face-motion): a prompt -> {len(out['codes'])} face tokens -> expression "
+          f"{list(out['parameters']['expression'].shape)} (geometry_tokenizer/)")
 else:
-    model = AutoModelForCausalLM.from_pretrained(folder).eval()
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    processor = json.load(open(folder + "/face_token_processor.json"))
-    _, codes, _ = geometry(folder + "/" + processor["tokenizer_path"])
-    face = processor["start_token"] + "".join(processor["token_format"].format(index=int(i)) for i in codes[0]) + processor["end_token"]
-    ids = tokenizer(face + "\nDescribe what this face does.", return_tensors="pt")
-    out = model.generate(**ids, max_new_tokens=4, do_sample=False)
-    print("RESULT", f"AutoModelForCausalLM: {codes.shape[1]} face tokens as text -> {out.shape[1] - ids['input_ids'].shape[1]} new tokens")
+    import numpy as np
+    from transformers import pipeline
+    AutoModelForCausalLM.from_pretrained(folder)
+    clip = {"expression": np.zeros((10, 50)), "jaw_pose": np.zeros((10, 3)), "eyelids": np.zeros((10, 2)),
+            "head_pose": np.zeros((10, 3)), "fps": 25.0}
+    out = pipeline(model=folder, trust_remote_code=True)(clip, max_new_tokens=4)
+    print("RESULT", f"pipeline(face-motion-description): 10 frames -> {len(out['generated_text'])} characters of text")
 '''
 
 

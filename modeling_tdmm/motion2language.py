@@ -17,17 +17,8 @@ import numpy as np
 import torch
 
 from .clip import FaceClip
+from .m2l_prompt import DEFAULT_QUESTION, messages
 from .processing_face_tokens import MOTION2LANGUAGE, FaceTokenProcessor, check_model_folder
-
-SYSTEM_PROMPT = (
-    "You analyse 3D facial motion. The face tokens encode a face, one token per {frames} at {fps:g} fps. "
-    "Answer questions about what the face does: emotion, intensity, micro-expressions and head motion."
-)
-DEFAULT_QUESTION = "Describe what this face does."
-
-
-def system_prompt(downsample: int, fps: float) -> str:
-    return SYSTEM_PROMPT.format(frames="frame" if downsample == 1 else f"{downsample} frames", fps=fps)
 
 
 class ClipTooLongError(ValueError):
@@ -57,9 +48,8 @@ class Motion2Language:
         return int(getattr(self.model.config, "max_position_embeddings", 2048))
 
     def _prompt(self, face_text: str, question: str, fps: float) -> str:
-        messages = [{"role": "system", "content": system_prompt(self.processor.downsample, fps)},
-                    {"role": "user", "content": f"{face_text}\n{question}"}]
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        chat = messages(face_text, question, self.processor.downsample, fps)
+        return self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
 
     def _windows(self, codes: np.ndarray, question: str, fps: float, max_new_tokens: int, windows: bool, origin: str) -> list[tuple[int, np.ndarray]]:
         """Split codes into spans whose prompts fit the context; ``[(first_code, codes)]``."""

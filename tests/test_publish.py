@@ -13,11 +13,13 @@ from conftest import make_clip
 from huggingface_hub import ModelCard
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from modeling_tdmm.clip import FaceClip
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
 from modeling_tdmm.configuration_language2motion import Language2MotionConfig
 from modeling_tdmm.language2motion import Language2Motion
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.modeling_language2motion import Language2MotionModel
+from modeling_tdmm.motion2language import Motion2Language
 from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
 from modeling_tdmm.text_encoders import resolve_text_encoder
 from tdmm_hub.cards import write_training_record
@@ -131,8 +133,15 @@ def test_l2m_gets_its_geometry_tokenizer_and_uploads_through_the_api(project, tm
     assert api.calls[1][2]["create_pr"] is True and api.calls[1][2]["folder_path"] == str(tmp_path / "hub")
     assert "geometry_tokenizer/model.safetensors" in api.uploaded and "geometry_tokenizer/generic_model.pkl" not in api.uploaded
     assert json.loads((tmp_path / "hub" / "face_token_processor.json").read_text())["tokenizer_path"] == "geometry_tokenizer"
-    assert plan.load_check.startswith("AutoModelForCausalLM: a prompt -> 5 face tokens")
+    assert plan.load_check.startswith("pipeline(text-to-face-motion): a prompt -> 5 face tokens")
     assert ModelCard.load(tmp_path / "hub" / "README.md").data.pipeline_tag == "text-to-3d"
+
+    from transformers import pipeline  # the registered remote pipeline gives what the installed classes give
+
+    remote = pipeline(model=str(tmp_path / "hub"), trust_remote_code=True)("a person frowns", seconds=0.6, seed=3)
+    ((clip, codes),) = Language2Motion.from_pretrained(project / "l2m").generate_with_codes(["a person frowns"], seconds=0.6, seed=3)
+    assert remote["codes"].tolist() == codes.tolist() and remote["fps"] == clip.fps
+    np.testing.assert_allclose(remote["parameters"]["expression"], clip.expression, atol=1e-6)
 
     handler = endpoint(tmp_path / "hub")  # text -> parameters, face tokens and an animated glTF
     (item,) = handler({"inputs": "a person smiles", "parameters": {"seconds": 0.4, "seed": 1, "formats": ["glb"]}})
@@ -151,10 +160,16 @@ def test_m2l_publishes_with_its_geometry_tokenizer_and_its_handler_reads_clip_fi
            "CorM": 3.0, "CorI": 4.0, "bleu4": 30.0, "rougeL": 50.0, "cider": 0.5, "bertscore": 60.0}
     results.write_text(json.dumps({"m2l": {"rows": {"Motion2Language": row}}}))
     plan, _ = publish(project / "m2l", "someone/tdmm-m2l", out=tmp_path / "hub", results=results, dry_run=True)
-    assert plan.kind == "motion2language" and "face tokens as text" in plan.load_check
+    assert plan.kind == "motion2language" and plan.load_check.startswith("pipeline(face-motion-description): 10 frames")
     assert "geometry_tokenizer/modeling_geometry_tokenizer.py" in plan.files
     clip_file = tmp_path / "clip.npz"
     make_clip(num_frames=12, seed=3).save(clip_file)
+    from transformers import pipeline
+
+    remote = pipeline(model=str(tmp_path / "hub"), trust_remote_code=True)(str(clip_file), question="What emotion?", max_new_tokens=5)
+    installed = Motion2Language.from_pretrained(project / "m2l").describe([FaceClip.load(clip_file)], question="What emotion?",
+                                                                         max_new_tokens=5)
+    assert remote["generated_text"] == installed[0]
     answer = endpoint(tmp_path / "hub")({"inputs": {"file": base64.b64encode(clip_file.read_bytes()).decode(), "name": "clip.npz"},
                                          "parameters": {"question": "What emotion?", "max_new_tokens": 4}})
     assert isinstance(answer["generated_text"], str)

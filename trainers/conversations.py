@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from modeling_tdmm.motion2language import system_prompt
+from modeling_tdmm.m2l_prompt import system_prompt
 from open3dfacevid.captions import affect_phrase, head_sentence
 from open3dfacevid.lexicon import FAMILY_WORDS, by_category, get
 from open3dfacevid.prompts import INTENSITY_ADVERBS
