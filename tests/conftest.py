@@ -8,9 +8,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from modeling_tdmm import FaceModel  # noqa: E402
-from modeling_tdmm.clip import FaceClip  # noqa: E402
-from modeling_tdmm.synthetic_flame import flame_like_arrays, write_chumpy_pickle, write_smplx_folder  # noqa: E402
+from modeling_tdmm import FaceModel
+from modeling_tdmm.clip import FaceClip
+from modeling_tdmm.synthetic_flame import flame_like_arrays, write_chumpy_pickle, write_smplx_folder
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +47,50 @@ def make_clip(num_frames: int = 30, fps: float = 25.0, seed: int = 0, **metadata
 @pytest.fixture
 def clip() -> FaceClip:
     return make_clip(clip_id="test", prompt="a test clip", captions=["one", "two"], source="procedural")
+
+
+TINY_CODEBOOK = 16
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> Path:
+    """A ``make demo``-like folder of tiny untrained models: ``tokenizer/`` (a geometry tokenizer with its
+    validation figures and training record), ``l2m/`` and ``m2l/`` (both recording that tokenizer)."""
+    import json
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
+    from modeling_tdmm.configuration_language2motion import Language2MotionConfig
+    from modeling_tdmm.language2motion import Language2Motion
+    from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
+    from modeling_tdmm.modeling_language2motion import Language2MotionModel
+    from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
+    from modeling_tdmm.text_encoders import resolve_text_encoder
+    from tdmm_hub.cards import write_training_record
+    from tdmm_train.m2l_backbone import build_backbone
+
+    root = tmp_path_factory.mktemp("models")
+    tokenizer = root / "tokenizer"
+    torch.manual_seed(0)
+    config = GeometryTokenizerConfig(codebook_size=TINY_CODEBOOK, code_dim=8, hidden_size=16, num_res_blocks=1)
+    GeometryTokenizer(config).save_pretrained(tokenizer)
+    (tokenizer / "eval_results.json").write_text(json.dumps({"mean_vertex_error_mm": 3.0, "blink_recall": 0.9, "codes_used_pct": 50}))
+    write_training_record(tokenizer, "python -m tdmm_train.train_tokenizer --max_steps 3", "procedural Open3DFaceVid, 60 clips")
+    processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(tokenizer).eval(), str(tokenizer))
+    l2m_config = Language2MotionConfig(codebook_size=TINY_CODEBOOK, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                       intermediate_size=64, max_motion_tokens=40, max_text_tokens=24)
+    Language2Motion(Language2MotionModel.from_text_encoder(l2m_config).eval(),
+                    AutoTokenizer.from_pretrained(resolve_text_encoder("all-MiniLM-L6-v2")), processor).save_pretrained(root / "l2m")
+    (root / "l2m" / "eval_results.json").write_text(json.dumps({"eval_token_accuracy": 0.3}))
+    m2l = build_backbone(["The person smiles and nods.", "A face looks worried, then blinks."] * 20, root / "m2l",
+                         vocab_size=300, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64,
+                         max_position_embeddings=512)
+    text_tokenizer, model = AutoTokenizer.from_pretrained(m2l), AutoModelForCausalLM.from_pretrained(m2l)
+    processor.add_to_tokenizer(text_tokenizer)
+    model.resize_token_embeddings(len(text_tokenizer))
+    model.save_pretrained(m2l)
+    text_tokenizer.save_pretrained(m2l)
+    processor.save_pretrained(m2l, tokenizer_path=str(tokenizer))
+    return root

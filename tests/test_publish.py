@@ -8,26 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from conftest import TINY_CODEBOOK as K
 from conftest import make_clip
 from huggingface_hub import ModelCard
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_tdmm.clip import FaceClip
-from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
-from modeling_tdmm.configuration_language2motion import Language2MotionConfig
 from modeling_tdmm.language2motion import Language2Motion
-from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
-from modeling_tdmm.modeling_language2motion import Language2MotionModel
 from modeling_tdmm.motion2language import Motion2Language
-from modeling_tdmm.processing_face_tokens import FaceTokenProcessor
-from modeling_tdmm.text_encoders import resolve_text_encoder
-from tdmm_hub.cards import write_training_record
 from tdmm_hub.cli import main
 from tdmm_hub.publish import PublishError, publish
-from tdmm_train.m2l_backbone import build_backbone
 
-K = 16
 RESULTS = {"quick": True,
            "tokenizer": {"retained": {"emotion_family": 0.95, "head_motion": 0.97, "intensity_within_one": 0.85},
                          "groups": {"expression_error": 0.017, "expression_signal": 0.035},
@@ -51,39 +41,19 @@ class FakeHubApi:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A demo-like folder: a tiny geometry tokenizer (with hostile extras), a tiny L2M, a report."""
-    root = tmp_path_factory.mktemp("project")
-    tokenizer = root / "tokenizer"
-    torch.manual_seed(0)
-    GeometryTokenizer(GeometryTokenizerConfig(codebook_size=K, code_dim=8, hidden_size=16, num_res_blocks=1)).save_pretrained(tokenizer)
-    (tokenizer / "eval_results.json").write_text(json.dumps({"mean_vertex_error_mm": 3.0, "blink_recall": 0.9, "codes_used_pct": 50}))
-    write_training_record(tokenizer, "python -m tdmm_train.train_tokenizer --max_steps 3", "procedural Open3DFaceVid, 60 clips")
+def project(tiny_models) -> Path:
+    """The tiny models, with files beside the tokenizer that must never be published."""
+    tokenizer = tiny_models / "tokenizer"
     for name in ("generic_model.pkl", "flame2023_arrays.npz", "training_args.bin", "optimizer.pt", ".secret",
                  "checkpoint-3/model.safetensors", "notes.txt"):
         (tokenizer / name).parent.mkdir(parents=True, exist_ok=True)
         (tokenizer / name).write_bytes(b"never published")
-    (root / "outside.safetensors").write_bytes(b"outside")
-    os.symlink(root / "outside.safetensors", tokenizer / "linked.safetensors")
-    l2m = root / "l2m"
-    config = Language2MotionConfig(codebook_size=K, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                   intermediate_size=64, max_motion_tokens=40, max_text_tokens=24)
-    processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(tokenizer).eval(), str(tokenizer))
-    Language2Motion(Language2MotionModel.from_text_encoder(config).eval(),
-                    AutoTokenizer.from_pretrained(resolve_text_encoder("all-MiniLM-L6-v2")), processor).save_pretrained(l2m)
-    (l2m / "eval_results.json").write_text(json.dumps({"eval_token_accuracy": 0.3}))
-    m2l = build_backbone(["The person smiles and nods.", "A face looks worried, then blinks."] * 20, root / "m2l",
-                         vocab_size=300, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64,
-                         max_position_embeddings=512)
-    text_tokenizer, model = AutoTokenizer.from_pretrained(m2l), AutoModelForCausalLM.from_pretrained(m2l)
-    processor.add_to_tokenizer(text_tokenizer)
-    model.resize_token_embeddings(len(text_tokenizer))
-    model.save_pretrained(m2l)
-    text_tokenizer.save_pretrained(m2l)
-    processor.save_pretrained(m2l, tokenizer_path=str(tokenizer))
-    (root / "report").mkdir()
-    (root / "report" / "results.json").write_text(json.dumps(RESULTS))
-    return root
+    (tiny_models / "outside.safetensors").write_bytes(b"outside")
+    if not (tokenizer / "linked.safetensors").is_symlink():
+        os.symlink(tiny_models / "outside.safetensors", tokenizer / "linked.safetensors")
+    (tiny_models / "report").mkdir(exist_ok=True)
+    (tiny_models / "report" / "results.json").write_text(json.dumps(RESULTS))
+    return tiny_models
 
 
 def endpoint(folder: Path):
