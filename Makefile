@@ -3,11 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
+export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: install test demo bench report open-head clean
+.PHONY: install test demo bench report app open-head clean
 
 install: $(STAMP)
 
@@ -17,8 +20,17 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,render]"
 	touch $(STAMP)
 
-test: install
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -q
+
+# The headless browser of the face agent's browser test: Debian's chromium (Playwright cannot download one here).
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium || \
+	  (DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium)
+
+# The interactive face agent (Gradio) on the demo models: http://127.0.0.1:7860
+app: install
+	$(BIN)/python -m tdmm_hub.face_agent_app --models outputs/demo
 
 demo: install
 	$(BIN)/python -m tdmm_demo --out outputs/demo

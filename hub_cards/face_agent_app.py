@@ -3,10 +3,12 @@
 One conversation (left) and the face it is about (right: the animated glTF in the 3D viewer, the front
 and profile video, the ``.npz`` / ``.glb`` downloads). Named API endpoints for ``gradio_client``:
 
-* ``/chat`` (message, history) -> history: a question about the current clip, or a prompt to generate;
+* ``/chat`` (message, history, seconds, seed, guidance) -> (history, "", glb, mp4, downloads, evaluator reading):
+  a question about the current clip, or a prompt to generate;
 * ``/generate`` (prompt, seconds, seed, guidance) -> (glb, mp4, [npz, glb], evaluator reading);
 * ``/describe`` (clip or tracker file, question, history) -> history with Motion2Language's answer;
-* ``/load_sample`` (sample name, history) -> history, and the sample becomes the current clip;
+* ``/load_sample`` (sample name, history) -> (history, glb, mp4, downloads, reading); the sample becomes
+  the current clip;
 * ``/swap`` (prompt, word, replacement, seconds, seed, guidance) -> (side-by-side mp4, readings).
 """
 from __future__ import annotations
@@ -38,10 +40,11 @@ def build_app(agent: FaceAgent) -> Any:
     """The ``gr.Blocks`` app around ``agent``."""
     import gradio as gr
 
-    def shown(reply: Reply) -> tuple[Any, Any, Any]:
+    def shown(reply: Reply) -> tuple[Any, Any, Any, Any]:
+        """The viewer, video, downloads and evaluator reading of the reply's face (unchanged without one)."""
         if reply.face is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        return str(reply.face.glb), str(reply.face.mp4), [str(p) for p in reply.files]
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return str(reply.face.glb), str(reply.face.mp4), [str(p) for p in reply.files], reply.face.reading
 
     def chat_turn(message, history, clip, seconds, seed, guidance):
         history = list(history or [])
@@ -79,7 +82,7 @@ def build_app(agent: FaceAgent) -> Any:
             clip, reply = agent.generate(prompt, seconds, int(seed), guidance)
         except (ValueError, RuntimeError, OSError) as exc:
             raise _user_error(exc) from None
-        return (*shown(reply), reply.face.reading or reply.text, clip)
+        return (*shown(reply), clip)
 
     def swap(prompt, word, replacement, seconds, seed, guidance):
         try:
@@ -121,14 +124,14 @@ def build_app(agent: FaceAgent) -> Any:
             swap_reading = gr.Textbox(label="the evaluator reads", interactive=False)
 
         turn = {"fn": chat_turn, "inputs": [message, chat, clip_state, seconds, seed, guidance],
-                "outputs": [chat, message, clip_state, viewer, video, downloads]}
+                "outputs": [chat, message, clip_state, viewer, video, downloads, reading]}
         send.click(**turn, api_name="chat")
         message.submit(**turn, api_visibility="private")
         make.click(generate, [message, seconds, seed, guidance], [viewer, video, downloads, reading, clip_state], api_name="generate")
         upload.upload(lambda path, history: load_into_chat(path, None, history), [upload, chat],
-                      [chat, clip_state, viewer, video, downloads], api_visibility="private")
+                      [chat, clip_state, viewer, video, downloads, reading], api_visibility="private")
         sample.input(lambda name, history: load_into_chat(None, name, history), [sample, chat],
-                     [chat, clip_state, viewer, video, downloads], api_name="load_sample")
+                     [chat, clip_state, viewer, video, downloads, reading], api_name="load_sample")
         ask.click(describe_file, [upload, message, chat], [chat, clip_state], api_name="describe")
         swap_button.click(swap, [swap_prompt, word, replacement, seconds, seed, guidance], [swap_video, swap_reading],
                           api_name="swap")

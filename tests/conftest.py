@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the app tests make no request off this machine
 
 from modeling_tdmm import FaceModel
 from modeling_tdmm.clip import FaceClip
@@ -80,7 +82,7 @@ def tiny_models(tmp_path_factory) -> Path:
     write_training_record(tokenizer, "python -m tdmm_train.train_tokenizer --max_steps 3", "procedural Open3DFaceVid, 60 clips")
     processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(tokenizer).eval(), str(tokenizer))
     l2m_config = Language2MotionConfig(codebook_size=TINY_CODEBOOK, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                       intermediate_size=64, max_motion_tokens=40, max_text_tokens=24)
+                                       intermediate_size=64, max_motion_tokens=128, max_text_tokens=24)
     Language2Motion(Language2MotionModel.from_text_encoder(l2m_config).eval(),
                     AutoTokenizer.from_pretrained(resolve_text_encoder("all-MiniLM-L6-v2")), processor).save_pretrained(root / "l2m")
     (root / "l2m" / "eval_results.json").write_text(json.dumps({"eval_token_accuracy": 0.3}))

@@ -90,14 +90,59 @@ def test_the_app_generates_and_describes_through_gradio_client(app_url, tmp_path
 
     client = Client(app_url, verbose=False)
     assert {"/chat", "/generate", "/describe", "/swap", "/load_sample"} <= set(client.view_api(return_format="dict")["named_endpoints"])
-    glb, mp4, files, reading = client.predict("a person frowns", 1, 2, 3, api_name="/generate")
+    glb, mp4, files, _ = client.predict("a person frowns", 1, 2, 3, api_name="/generate")
     assert Path(glb).read_bytes()[:4] == b"glTF" and Path(mp4).stat().st_size > 0
     assert sorted(Path(f).suffix for f in files) == [".glb", ".npz"]
     clip_file = tmp_path / "clip.npz"
     make_clip(num_frames=10, seed=5).save(clip_file)
     history = client.predict(handle_file(str(clip_file)), "What emotion does the person show?", [], api_name="/describe")
     assert history[-1]["role"] == "assistant" and history[0]["role"] == "user"
-    history, message, glb, mp4, files = client.predict("an old man frowns", [], 1, 0, 3, api_name="/chat")
+    history, message, glb, mp4, files, reading = client.predict("an old man frowns", [], 1, 0, 3, api_name="/chat")
     assert "Here is" in str(history[-1]["content"]) and message == "" and Path(glb).read_bytes()[:4] == b"glTF"
+    assert len(files) == 2 and isinstance(reading, str)
     video, readings = client.predict("a person looks happy", "happy", "sad", 1, 0, 3, api_name="/swap")
     assert Path(video).stat().st_size > 0 and '"sad"' in readings
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (make test installs it)")
+def test_in_a_headless_browser_a_prompt_becomes_a_3d_face_and_a_video_with_no_request_off_this_machine(app_url, tmp_path):
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    hosts = set()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda request: hosts.add(urlparse(request.url).hostname))
+        page.goto(app_url, wait_until="domcontentloaded")
+        page.wait_for_selector("#message textarea", timeout=60_000)
+        page.locator("#message textarea").fill("a person smiles and nods")
+        page.locator("#generate").click()
+        page.wait_for_selector("#video video[src]", state="attached", timeout=120_000)
+        page.wait_for_selector("#viewer canvas", state="attached", timeout=120_000)
+        page.screenshot(path=str(tmp_path / "face_agent.png"), full_page=True)
+        browser.close()
+    assert (tmp_path / "face_agent.png").stat().st_size > 10_000
+    assert hosts - {"127.0.0.1", "localhost", None} == set(), f"requests off this machine: {hosts}"
+
+
+SPACE = Path(__file__).resolve().parents[1] / "hub_cards" / "space"
+
+
+def test_the_space_folder_declares_gradio_and_python_3_11_and_runs_the_same_app(tiny_models, monkeypatch):
+    import runpy
+
+    import gradio as gr
+    import yaml
+
+    header = yaml.safe_load((SPACE / "README.md").read_text().split("---")[1])
+    assert header["sdk"] == "gradio" and header["sdk_version"] == gr.__version__ and header["python_version"] == "3.11"
+    assert (SPACE / header["app_file"]).is_file() and header["models"] and header["datasets"]
+    assert (SPACE / "requirements.txt").read_text().startswith("tdmm-lm")
+    monkeypatch.setenv("TDMM_MODELS", str(tiny_models))  # the Space downloads its models; here, the tiny ones
+    space = runpy.run_path(str(SPACE / "app.py"))
+    assert isinstance(space["demo"], gr.Blocks) and space["agent"].models == tiny_models
