@@ -63,6 +63,9 @@ RESULTS_INTRO = {
     "validation": "Validation split, measured by the training run; the test-split figures of the evaluation suite "
                   "replace these once a report is rendered into the card.",
 }
+#: renders a trainer leaves in the folder, shown as samples when present (file, caption)
+FOLDER_SAMPLES = {"geometry_tokenizer": [("original_vs_reconstruction.mp4",
+                                         "a test clip (left) and its reconstruction from face tokens (right)")]}
 #: hyper-parameters the card lists per kind (those present in config.json)
 HYPERPARAMETERS = {
     "geometry_tokenizer": ("codebook_size", "head_codebook_size", "code_dim", "hidden_size", "downsample",
@@ -143,11 +146,10 @@ def _eval_results(figures: list[Figure], kind: str, dataset_id: str | None) -> l
 
 
 def _widgets(kind: str, samples: list[dict[str, str]]) -> list[dict[str, Any]] | None:
-    """Static widget examples: each sample's prompt (or question) with its rendered output file."""
+    """Static widget examples: Language2Motion's prompts with their rendered clips. (The other kinds take
+    motion, which a text widget cannot hold; their samples are listed in the card body.)"""
     if kind == "language2motion":
         return [{"text": s["prompt"], "example_title": s["caption"], "output": {"url": s["file"]}} for s in samples] or None
-    if kind == "motion2language":
-        return [{"text": s["caption"], "example_title": s["caption"], "output": {"text": s["text"]}} for s in samples] or None
     return None
 
 
@@ -167,6 +169,8 @@ def model_card(folder: Path, kind: str | None = None, inputs: CardInputs | None 
     if kind not in KINDS:
         raise ValueError(f"unknown model kind {kind!r}; known: {', '.join(KINDS)}")
     inputs = inputs or CardInputs()
+    samples = inputs.samples + [{"file": name, "caption": caption} for name, caption in FOLDER_SAMPLES.get(kind, [])
+                                if (folder / name).is_file() and name not in {s["file"] for s in inputs.samples}]
     config = read_json(folder / "config.json")
     record = read_training_record(folder)
     command = record.get("command", "(not recorded: the folder was not written by a tdmm-lm trainer)")
@@ -178,7 +182,7 @@ def model_card(folder: Path, kind: str | None = None, inputs: CardInputs | None 
         tags=COMMON_TAGS + KIND_TAGS[kind], base_model=base_model,
         datasets=[inputs.dataset_id] if inputs.dataset_id else None, model_name=name,
         eval_results=_eval_results(figures, kind, inputs.dataset_id) or None,
-        widget=_widgets(kind, inputs.samples))
+        widget=_widgets(kind, samples))
     if kind == "motion2language":
         processor = read_json(folder / "face_token_processor.json") if (folder / "face_token_processor.json").is_file() else {}
         config = {**config, "face_tokens": processor.get("codebook_size", "face")}
@@ -194,7 +198,7 @@ def model_card(folder: Path, kind: str | None = None, inputs: CardInputs | None 
         results_intro=RESULTS_INTRO[figures[0].split] if figures else "", figures_file=inputs.results_file,
         report_command=REPORT_COMMAND, training_command=command,
         dataset_description=record.get("dataset", "the Open3DFaceVid train split"),
-        hyperparameters={k: config[k] for k in HYPERPARAMETERS[kind] if k in config}, samples=inputs.samples,
+        hyperparameters={k: config[k] for k in HYPERPARAMETERS[kind] if k in config}, samples=samples,
         tokens_per_second=25 / max(1, int(config.get("downsample", 1))), heads=heads, held_out=held_out)
     return ModelCard(content)
 
