@@ -121,12 +121,13 @@ class PublishPlan:
         return out
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
+def _size(n: float) -> str:
+    """A byte count as people read it (``812 B``, ``3.8 MB``)."""
+    for unit in ("B", "KB", "MB"):
+        if n < 1024:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
-    return f"{n} B"
+    return f"{n:.1f} GB"
 
 
 def _denied(relative: str) -> bool:
