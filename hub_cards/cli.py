@@ -14,7 +14,8 @@ from .publish import publish
 
 def cmd_publish(args: argparse.Namespace) -> None:
     plan, url = publish(Path(args.folder), args.repo_id, out=args.out, results=args.results, dataset_id=args.dataset_id,
-                        dry_run=args.dry_run, private=args.private, create_pr=args.create_pr)
+                        dry_run=args.dry_run, private=args.private, create_pr=args.create_pr,
+                        trust_remote_code=args.trust_remote_code)
     print("\n".join(plan.lines()))
     print("dry run: nothing uploaded" if url is None else f"uploaded: {url}")
 
@@ -32,6 +33,8 @@ def add_publish(sub: Any) -> None:
                         "beside the model folder, as make demo writes it)")
     p.add_argument("--dataset-id", default=None, help="Hub id of the corpus the model was trained on (card metadata)")
     p.add_argument("--out", type=Path, default=None, help="where to assemble the folder (default: hub/ORG--NAME beside it)")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="let the load check run the folder's Python where it differs from tdmm-lm's own remote code")
     p.set_defaults(func=cmd_publish)
 
 

@@ -19,7 +19,8 @@ What goes in is chosen by rules on file names, never by what a file says (metada
   (``--results``, default: ``report/results.json`` beside the model folder, where ``make demo`` writes it),
   and must pass the offline lint.
 
-The folder is then loaded in a fresh Python process in which ``modeling_tdmm``, ``open3dfacevid`` and
+Its Python must be tdmm-lm's own remote code, byte for byte (or the user passes ``--trust-remote-code``),
+because the folder is then loaded in a fresh Python process in which ``modeling_tdmm``, ``open3dfacevid`` and
 ``tdmm_*`` cannot be imported (``AutoModel*`` with ``trust_remote_code=True``, or ``load_dataset``), and
 a little is run through it. Uploading uses ``HfApi.create_repo`` + ``upload_folder``; tests inject an API
 object, so nothing here needs the network before the upload itself.
@@ -47,7 +48,7 @@ from .card_lint import lint_folder
 from .cards import CardInputs, model_card, model_kind, write_card
 from .model_index import read_json
 
-__all__ = ["DENY", "PublishError", "PublishPlan", "assemble", "check_loads", "hub_api", "publish", "upload"]
+__all__ = ["DENY", "PublishError", "PublishPlan", "assemble", "check_loads", "foreign_code", "hub_api", "publish", "upload"]
 
 
 class PublishError(ValueError):
@@ -323,6 +324,14 @@ def check_loads(plan: PublishPlan, timeout: float = 600) -> str:
     return plan.load_check
 
 
+def foreign_code(folder: Path) -> list[str]:
+    """The ``*.py`` files of an assembled folder (``handler.py`` aside, which publish writes) that are not
+    byte for byte tdmm-lm's own remote code: the load check would run them."""
+    ours = Path(pipeline_tdmm.__file__).parent
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.py")
+                  if p.name != "handler.py" and (not (ours / p.name).is_file() or p.read_bytes() != (ours / p.name).read_bytes()))
+
+
 def hub_api(api: Any = None) -> Any:
     """``api`` (injected: used as it is), or a new ``HfApi`` once this machine can upload: a one-line error
     when it is offline (``HF_HUB_OFFLINE``) or has no token, before anything is assembled."""
@@ -351,12 +360,19 @@ def upload(plan: PublishPlan, api: Any, private: bool = False, create_pr: bool =
 
 
 def publish(source: Path, repo_id: str, out: Path | None = None, results: Path | None = None, dataset_id: str | None = None,
-            dry_run: bool = False, private: bool = False, create_pr: bool = False, api: Any = None) -> tuple[PublishPlan, str | None]:
-    """Assemble, check in a fresh process, and upload unless ``dry_run``; ``(plan, URL or None)``."""
+            dry_run: bool = False, private: bool = False, create_pr: bool = False, api: Any = None,
+            trust_remote_code: bool = False) -> tuple[PublishPlan, str | None]:
+    """Assemble, check in a fresh process, and upload unless ``dry_run``; ``(plan, URL or None)``. The check
+    runs the folder's Python only where it is tdmm-lm's own remote code, unless ``trust_remote_code``."""
     if repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise PublishError(f"--repo-id {repo_id!r}: expected ORG/NAME")
     api = None if dry_run else hub_api(api)
     out = Path(out) if out is not None else Path(source).parent / "hub" / repo_id.replace("/", "--")
     plan = assemble(Path(source), out, repo_id, results, dataset_id)
+    foreign = foreign_code(plan.folder)
+    if foreign and not trust_remote_code:
+        raise PublishError(f"{Path(source)}: {', '.join(foreign)} differ from tdmm-lm's own remote code, and checking that "
+                           "the folder loads would run them; review them and pass --trust-remote-code (a folder saved by an older "
+                           "tdmm-lm: save it again with this one)")
     check_loads(plan)
     return plan, None if dry_run else upload(plan, api, private, create_pr)

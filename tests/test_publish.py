@@ -177,6 +177,21 @@ def test_a_card_without_test_figures_is_not_published(project, tmp_path):
     assert not (tmp_path / "hub").exists()
 
 
+def test_python_that_is_not_tdmm_lm_s_own_remote_code_runs_only_with_consent(project, tmp_path):
+    import shutil
+
+    folder = tmp_path / "tokenizer"
+    shutil.copytree(project / "tokenizer", folder, ignore=shutil.ignore_patterns("linked.safetensors"))
+    with open(folder / "modeling_geometry_tokenizer.py", "a") as handle:
+        handle.write("\nprint('this runs when the folder loads')\n")
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "results.json").write_text(json.dumps(RESULTS))
+    with pytest.raises(PublishError, match=r"modeling_geometry_tokenizer\.py differ from tdmm-lm's own remote code.*--trust-remote-code"):
+        publish(folder, "someone/x", out=tmp_path / "hub", dry_run=True)
+    plan, _ = publish(folder, "someone/x", out=tmp_path / "hub", dry_run=True, trust_remote_code=True)
+    assert plan.load_check.startswith("AutoModel")
+
+
 def test_bad_arguments_are_one_line_errors(project, tmp_path, capsys):
     assert main(["publish", str(project / "tokenizer"), "--repo-id", "no-org", "--dry-run"]) == 2
     assert main(["publish", str(tmp_path / "missing"), "--repo-id", "a/b", "--dry-run"]) == 2
