@@ -158,7 +158,6 @@ def _config_context(kind: str, config: dict[str, Any]) -> dict[str, Any]:
     context = dict(config)
     if kind == "motion2language":
         context["architecture"] = (config.get("architectures") or [config.get("model_type", "causal LM")])[0]
-        context.setdefault("face_tokens", "face")
     return context
 
 

@@ -14,6 +14,8 @@ and profile video, the ``.npz`` / ``.glb`` downloads). Named API endpoints for `
 from __future__ import annotations
 
 import argparse
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +32,18 @@ INTRO = ("**TDMM-LM face agent.** Type a prompt to get a 3D face (\"an elderly m
          "A generated face becomes the clip your next question is about.")
 
 
-def _user_error(exc: Exception) -> Exception:
+def _shown_to_the_user(handler: Callable) -> Callable:
+    """``handler`` with a user error (bad file, unknown word, prompt too long) shown in the page as one line."""
     import gradio as gr
 
-    return gr.Error(one_line(exc))
+    @functools.wraps(handler)
+    def wrapped(*args: Any) -> Any:
+        try:
+            return handler(*args)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise gr.Error(one_line(exc)) from None
+
+    return wrapped
 
 
 def build_app(agent: FaceAgent) -> Any:
@@ -46,49 +56,39 @@ def build_app(agent: FaceAgent) -> Any:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return str(reply.face.glb), str(reply.face.mp4), [str(p) for p in reply.files], reply.face.reading
 
+    @_shown_to_the_user
     def chat_turn(message, history, clip, seconds, seed, guidance):
         history = list(history or [])
-        try:
-            clip, reply = agent.respond(message, clip, seconds, int(seed), guidance)
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise _user_error(exc) from None
+        clip, reply = agent.respond(message, clip, seconds, int(seed), guidance)
         history += [{"role": "user", "content": message}, {"role": "assistant", "content": reply.text}]
         return (history, "", clip, *shown(reply))
 
+    @_shown_to_the_user
     def load_into_chat(path, sample, history):
         history = list(history or [])
-        try:
-            clip, reply = agent.load(path=path, sample=sample)
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise _user_error(exc) from None
+        clip, reply = agent.load(path=path, sample=sample)
         history.append({"role": "assistant", "content": reply.text})
         return (history, clip, *shown(reply))
 
+    @_shown_to_the_user
     def describe_file(path, question, history):
         history = list(history or [])
         if not path:
             raise gr.Error("upload a clip .npz or a tracker file first")
-        try:
-            clip, _ = agent.load(path=path)
-            reply = agent.answer(clip, question or "Describe what this face does.")
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise _user_error(exc) from None
+        clip, _ = agent.load(path=path)
+        reply = agent.answer(clip, question or "Describe what this face does.")
         history += [{"role": "user", "content": f"{Path(path).name}: {question or 'describe it'}"},
                     {"role": "assistant", "content": reply.text}]
         return history, clip
 
+    @_shown_to_the_user
     def generate(prompt, seconds, seed, guidance):
-        try:
-            clip, reply = agent.generate(prompt, seconds, int(seed), guidance)
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise _user_error(exc) from None
+        clip, reply = agent.generate(prompt, seconds, int(seed), guidance)
         return (*shown(reply), clip)
 
+    @_shown_to_the_user
     def swap(prompt, word, replacement, seconds, seed, guidance):
-        try:
-            video, readings = agent.swap(prompt, word, replacement, seconds, int(seed), guidance)
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise _user_error(exc) from None
+        video, readings = agent.swap(prompt, word, replacement, seconds, int(seed), guidance)
         return str(video), readings
 
     with gr.Blocks(title="TDMM-LM face agent") as app:

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = ["KINDS", "Figure", "figures_from_report", "figures_from_training", "read_json"]
 
-#: model kinds a card is written for, with the key of their section in the report's results.json
+#: model kinds a card is written for
 KINDS = ("geometry_tokenizer", "motion2language", "language2motion", "evaluator")
 REPORT_COMMAND = "python -m tdmm_eval report --models DIR --out DIR"
 
@@ -161,10 +160,11 @@ TOKENIZER_TRAINING = (
     ("codes_used", "codes_used_pct", "codes used", ""),
 )
 L2M_TRAINING = (("token_accuracy", "eval_token_accuracy", "Tok (next face-token accuracy)", "%"),)
-TRAINING_FILES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]], tuple]] = {
-    "geometry_tokenizer": ("eval_results.json", lambda d: d, TOKENIZER_TRAINING),
-    "language2motion": ("eval_results.json", lambda d: d, L2M_TRAINING),
-    "evaluator": ("evaluator_results.json", lambda d: d.get("validation") or {}, EVALUATOR_FIGURES),
+#: per kind: the file its trainer writes, the key of the validation figures in it ("": the whole file), the rows
+TRAINING_FILES: dict[str, tuple[str, str, tuple]] = {
+    "geometry_tokenizer": ("eval_results.json", "", TOKENIZER_TRAINING),
+    "language2motion": ("eval_results.json", "", L2M_TRAINING),
+    "evaluator": ("evaluator_results.json", "validation", EVALUATOR_FIGURES),
 }
 
 
@@ -173,8 +173,9 @@ def figures_from_training(folder: Path, kind: str, command: str) -> list[Figure]
     in a file); ``command`` is the training command that measured them."""
     if kind not in TRAINING_FILES:
         return []
-    name, section, rows = TRAINING_FILES[kind]
+    name, key, rows = TRAINING_FILES[kind]
     path = Path(folder) / name
     if not path.is_file():
         return []
-    return _figures(section(read_json(path)), str(path), "validation", command, rows)
+    data = read_json(path)
+    return _figures((data.get(key) or {}) if key else data, str(path), "validation", command, rows)
