@@ -177,9 +177,11 @@ class MotionEvaluator(PreTrainedModel):
 
     # ------------------------------------------------------------------ text
     def sentence_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Mean-pooled text-encoder states ``[B, text_hidden]`` of tokenised texts ``[B, L]`` (frozen)."""
-        with torch.no_grad():
-            hidden = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        """Mean-pooled text-encoder states ``[B, text_hidden]`` (fp32) of tokenised texts ``[B, L]`` (frozen;
+        under bf16 autocast when ``config.text_bf16``)."""
+        autocast = torch.autocast(input_ids.device.type, dtype=torch.bfloat16, enabled=self.config.text_bf16)
+        with torch.no_grad(), autocast:
+            hidden = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state.float()
         weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * weights).sum(1) / weights.sum(1).clamp_min(1.0)
 

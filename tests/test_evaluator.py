@@ -186,6 +186,25 @@ def test_saved_evaluator_reads_motion_exactly_as_in_memory(tmp_path, evaluator, 
     np.testing.assert_allclose(reloaded.embed_clips(clips[:4]), evaluator.embed_clips(clips[:4]), atol=1e-6)
 
 
+def test_bf16_text_features_stay_close_to_fp32_and_survive_save_load(tmp_path, evaluator):
+    """``text_bf16`` (the demo recipe) trades ~0.5% of feature precision for speed: the features must stay
+    close to fp32's, come back as fp32, and the saved evaluator must keep computing them that way."""
+    texts = ["A young woman looks extremely happy.", "An old man frowns slightly and shakes his head."]
+    fp32 = evaluator.sentence_features(texts)
+    evaluator.model.config.text_bf16 = True
+    try:
+        bf16 = evaluator.sentence_features(texts)
+        evaluator.model.save_pretrained(tmp_path)
+    finally:
+        evaluator.model.config.text_bf16 = False
+    evaluator.text_tokenizer.save_pretrained(tmp_path)
+    assert bf16.dtype == torch.float32 and not torch.equal(bf16, fp32)
+    assert float(((bf16 - fp32).norm(dim=1) / fp32.norm(dim=1)).max()) < 0.03
+    reloaded = TextMotionEvaluator.from_pretrained(tmp_path)
+    assert reloaded.config.text_bf16 is True
+    torch.testing.assert_close(reloaded.sentence_features(texts), bf16)
+
+
 def test_training_script_writes_an_evaluator_with_its_figures(tmp_path):
     out = tmp_path / "evaluator"
     command = [sys.executable, "-m", "tdmm_train.train_evaluator", "--config", str(config_path("evaluator.yaml")),

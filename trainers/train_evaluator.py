@@ -42,7 +42,7 @@ from tdmm_train.training_utils import (
 )
 
 EvaluatorArguments = config_arguments(MotionEvaluatorConfig, (
-    "hidden_size", "num_layers", "kernel_size", "temporal_stride", "embed_dim", "dropout", "contrastive_temperature", "text_encoder", "max_text_tokens",
+    "hidden_size", "num_layers", "kernel_size", "temporal_stride", "embed_dim", "dropout", "contrastive_temperature", "text_encoder", "max_text_tokens", "text_bf16",
     "attribute_weight", "amplitude_features", "noise_augmentation", "duplicate_threshold"), "EvaluatorArguments")
 
 
