@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from open3dfacevid.attributes import emotion_family
+from modeling_tdmm.m2l_prompt import DEFAULT_QUESTION
+from open3dfacevid.attributes import emotion_family, extract_head_motion
 from open3dfacevid.lexicon import get
 from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize
@@ -47,6 +48,24 @@ def test_answers_agree_with_the_ground_truth(clips):
         micro = answer("micro_expression", a, clip.captions, clip.fps, rng)
         assert micro.startswith("Yes") == any(e["type"] == "micro_expression" for e in a["events"])
         assert answer("describe", a, clip.captions, clip.fps, rng) in clip.captions
+
+
+def test_the_default_question_is_answered_with_the_complete_caption(clips):
+    """What Motion2Language.describe asks gets one style, the caption with every event and the head sentence,
+    so a free description never starts as one style and ends as another; other phrasings keep every style."""
+    rng = np.random.default_rng(3)
+    for clip in clips:
+        full = answer("describe", clip.attributes, clip.captions, clip.fps, rng, question=DEFAULT_QUESTION)
+        assert full == clip.captions[0]
+        assert (extract_head_motion(full) or "still") == clip.attributes["head_motion"]["kind"], full
+    other = {answer("describe", clip.attributes, clip.captions, clip.fps, rng, question="Give a description of the face.")
+             for clip in clips for _ in range(4)}
+    assert other - {clip.captions[0] for clip in clips}
+    examples = [build_conversation("<face>", clip.attributes, clip.captions, clip.fps, rng, task="describe") for clip in clips * 3]
+    for example in examples:
+        user, reply = example["messages"][1]["content"], example["messages"][2]["content"]
+        if DEFAULT_QUESTION in user:
+            assert reply in {clip.captions[0] for clip in clips}
 
 
 def test_yes_no_questions_are_answered_correctly(clips):

@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from modeling_tdmm.m2l_prompt import system_prompt
+from modeling_tdmm.m2l_prompt import DEFAULT_QUESTION, system_prompt
 from open3dfacevid.captions import affect_phrase, head_sentence
 from open3dfacevid.lexicon import FAMILY_WORDS, by_category, get
 from open3dfacevid.prompts import INTENSITY_ADVERBS
 
 TASKS = ("describe", "emotion", "intensity", "head_motion", "blinks", "micro_expression", "yes_no", "multi_turn")
 INSTRUCTIONS = {
-    "describe": ("Describe what this face does.", "What happens in this facial motion?", "Give a description of the face.",
+    "describe": (DEFAULT_QUESTION, "What happens in this facial motion?", "Give a description of the face.",
                  "Describe the expression and movement of this face."),
     "emotion": ("What emotion does the person show?", "Which emotion is expressed?", "How does the person feel?"),
     "intensity": ("How intense is the expression?", "How strongly is the emotion expressed?"),
@@ -40,10 +40,17 @@ def _seconds(frame: int, fps: float) -> str:
 
 
 def answer(task: str, attributes: dict[str, Any], captions: list[str], fps: float, rng: np.random.Generator,
-           asked: str | None = None) -> str:
-    """The assistant's answer for ``task``, consistent with the ground truth."""
+           asked: str | None = None, question: str | None = None) -> str:
+    """The assistant's answer for ``task``, consistent with the ground truth (``asked``: the emotion word of a
+    yes/no question; ``question``: the instruction, which picks the description's style).
+
+    The default question (what ``Motion2Language.describe`` asks) is always answered with the first caption,
+    the complete one (emotion, then every event, then the head): trained on all four styles at random, the
+    model mixed them, starting one style and ending as another, and so dropped the head sentence from most
+    free descriptions although it names the head motion right when asked. Other phrasings keep every style.
+    """
     if task == "describe":
-        return _pick(tuple(captions), rng)
+        return captions[0] if question == DEFAULT_QUESTION else _pick(tuple(captions), rng)
     affect = affect_phrase(attributes, rng)
     if task == "emotion":  # the family first, then the precise emotion
         if affect == "neutral":
@@ -107,7 +114,7 @@ def build_conversation(face_text: str, attributes: dict[str, Any], captions: lis
             question = _pick(INSTRUCTIONS[sub_task], rng)
         content = f"{face_text}\n{question}" if with_face and rng.random() < 0.5 else (f"{question}\n{face_text}" if with_face else question)
         messages.append({"role": "user", "content": content})
-        messages.append({"role": "assistant", "content": answer(sub_task, attributes, captions, fps, rng, asked)})
+        messages.append({"role": "assistant", "content": answer(sub_task, attributes, captions, fps, rng, asked, question)})
 
     if task == "multi_turn":
         follow_ups = [t for t in TASKS if t not in ("describe", "multi_turn")]
