@@ -7,7 +7,9 @@
 * geometry tokenizer: downsampling 1, 2 and 4 at the same codebook and CPU budget (the first demo
   recipe, ``tokenizer_variants.FIRST``: one 512-code book with a mesh loss), measured on the held-out
   test split; what the current recipe keeps is ``benchmarks/tokenizer_variants.py``'s;
-* speed: Motion2Language describing and Language2Motion generating with the demo's models.
+* speed: Motion2Language describing and Language2Motion generating with the demo's models;
+* arkit: ARKit-52 fit of the demo corpus's test clips (face-region re-synthesis error, the demo
+  evaluator's emotion reading of the re-synthesised clips vs the originals, fit time, Live Link round trip).
 
 What the models *mean* (every table of the paper) is measured by ``benchmarks/paper.py``, which trains the
 variants it compares and writes the full ``python -m tdmm_eval report``.
@@ -114,11 +116,12 @@ def bench_corpus(num_clips: int = 57_200, num_proc: int = 2, read_clips: int = 2
 
 
 def bench_tokenizer(downsamples=(1, 2, 4), clips: int = 2000) -> dict:
+    from tokenizer_variants import FIRST
+
     from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
     from open3dfacevid.loading import load_corpus
     from tdmm_eval.tokenizer_eval import evaluate_tokenizer
     from tdmm_train.launch import run_trainer
-    from tokenizer_variants import FIRST
 
     test = load_corpus("procedural", num_clips=clips)["test"].with_format("numpy")
     results = {}
@@ -171,7 +174,51 @@ def bench_speed(models: Path) -> dict:
     return result
 
 
-SECTIONS = ("face_model", "render", "corpus", "tokenizer", "speed")
+def bench_arkit(models: Path, max_clips: int = 200) -> dict:
+    """ARKit-52 on the demo corpus's test clips: how well the 52 weights re-synthesise each clip (mean
+    face-region vertex error), whether the demo evaluator reads the re-synthesised clip as the same emotion
+    family, how long a fit takes, and the Live Link Face CSV round trip (export -> import -> export)."""
+    import datasets
+    import numpy as np
+
+    from modeling_tdmm.arkit_io import read_live_link_csv, write_live_link_csv
+    from modeling_tdmm.arkit_rig import ARKitRig
+    from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
+    from open3dfacevid.features import row_to_clip
+
+    test = datasets.load_dataset(str(models / "corpus"), split="test").with_format("numpy")
+    clips = [row_to_clip(test[i]) for i in range(min(max_clips, len(test)))]
+    rig = ARKitRig.default()
+    takes, errors, seconds = [], [], []
+    for clip in clips:
+        start = time.perf_counter()
+        take = rig.fit(clip)
+        seconds.append((time.perf_counter() - start) / clip.duration * 5.0)
+        takes.append(take)
+        errors.append(rig.resynthesis_error(clip, take) * 1000)
+    replayed = [rig.to_clip(take, shape=clip.shape) for take, clip in zip(takes, clips)]
+    evaluator = TextMotionEvaluator.from_pretrained(models / "evaluator")
+    original = [r["emotion_family"] for r in evaluator.read_attributes(clips)]
+    again = [r["emotion_family"] for r in evaluator.read_attributes(replayed)]
+    single = [i for i, c in enumerate(clips) if len({e for e in c.attributes.get("emotions", []) if e != "neutral"}) <= 1]
+    with tempfile.TemporaryDirectory() as folder:
+        trips = []
+        for take, clip in list(zip(takes, clips))[:20]:
+            path = Path(folder) / "take.csv"
+            write_live_link_csv(take, path)
+            back = rig.fit(rig.to_clip(read_live_link_csv(path)))
+            trips.append(float(np.abs(back.weights - take.weights).max()))
+    frames_60 = clips[0].resample(60.0)
+    return {"clips": len(clips), "error_mm_mean": float(np.mean(errors)), "error_mm_p95": float(np.percentile(errors, 95)),
+            "error_mm_max": float(np.max(errors)),
+            "same_family": float(np.mean([a == b for a, b in zip(original, again)])),
+            "same_family_single_emotion": float(np.mean([original[i] == again[i] for i in single])),
+            "fit_s_per_5s_clip_25fps": float(np.median(seconds)),
+            "fit_s_5s_clip_60fps": _timeit(lambda: rig.fit(frames_60), 3) / frames_60.duration * 5.0,
+            "round_trip_max_abs": max(trips)}
+
+
+SECTIONS = ("face_model", "render", "corpus", "tokenizer", "speed", "arkit")
 
 
 def main() -> None:
@@ -196,6 +243,8 @@ def main() -> None:
             results[name] = run()
     if "speed" in sections:
         results["speed"] = bench_speed(args.models)
+    if "arkit" in sections:
+        results["arkit"] = bench_arkit(args.models)
     file.write_text(json.dumps(results, indent=2, default=str))
     report(results)
     print(f"results: {file}")
@@ -215,6 +264,15 @@ def report(results: dict) -> None:
             f = sp["l2m_frames_per_s"]
             print(f"L2M frames of motion per second: KV cache {f['cache']:.0f}, no cache {f['no_cache']:.0f}, "
                   f"cache + guidance {f['cache_guided']:.0f}, one prompt with guidance {f['cache_guided_single_prompt']:.0f}")
+
+
+    if "arkit" in results:
+        a = results["arkit"]
+        print(f"\nARKit-52 on {a['clips']} demo test clips: re-synthesis error {a['error_mm_mean']:.3f} mm mean "
+              f"(p95 {a['error_mm_p95']:.3f}, max {a['error_mm_max']:.3f}); evaluator reads the same emotion family "
+              f"{100 * a['same_family']:.1f}% ({100 * a['same_family_single_emotion']:.1f}% of single-emotion clips); "
+              f"fit of a 5 s clip {a['fit_s_per_5s_clip_25fps']:.3f} s at 25 fps, {a['fit_s_5s_clip_60fps']:.3f} s at 60 fps; "
+              f"Live Link round trip max weight difference {a['round_trip_max_abs']:.1e}")
 
 
 def _report_basics(results: dict) -> None:

@@ -57,7 +57,10 @@ def showcase_clip(model: FaceModel, seconds: float = 5.0, fps: float = 25.0) -> 
 
 
 def stage_face_model(out: Path) -> list[Path]:
-    """Contact sheet of open-head-v1 and an MP4 of a short clip on it."""
+    """Contact sheets of open-head-v1 (its FACS shapes, its ARKit-52 shapes), an MP4 of a short clip on it,
+    and that clip as an animated glTF and as ARKit weights (Live Link Face CSV)."""
+    from modeling_tdmm.arkit_io import write_live_link_csv
+    from modeling_tdmm.arkit_rig import ARKitRig
     from modeling_tdmm.gltf import clip_to_glb
     from modeling_tdmm.showcase import contact_sheet
     from modeling_tdmm.video import render_clip, write_frames
@@ -67,6 +70,10 @@ def stage_face_model(out: Path) -> list[Path]:
     sheet = folder / "open-head-v1_contact_sheet.png"
     count = contact_sheet(model, sheet, tile=224)
     print(f"  contact sheet: {count} shapes -> {sheet}")
+    rig = ARKitRig(model)
+    arkit_sheet = folder / "arkit52_contact_sheet.png"
+    contact_sheet(model, arkit_sheet, tile=224, poses=rig.poses())
+    print(f"  ARKit-52 shapes: {arkit_sheet}")
     clip = showcase_clip(model)
     clip_path = folder / "showcase_clip.npz"
     clip.save(clip_path)
@@ -74,8 +81,10 @@ def stage_face_model(out: Path) -> list[Path]:
     video = write_frames(frames, folder / "showcase.mp4", clip.fps)
     glb = folder / "showcase.glb"
     clip_to_glb(clip, model, glb)
-    print(f"  video: {video}\n  glTF:  {glb}")
-    return [sheet, clip_path, video, glb]
+    take = folder / "showcase_arkit.csv"
+    write_live_link_csv(rig.fit(clip), take)
+    print(f"  video: {video}\n  glTF:  {glb}\n  ARKit: {take} (Live Link Face CSV)")
+    return [sheet, arkit_sheet, clip_path, video, glb, take]
 
 
 def stage_corpus(out: Path, num_clips: int = 2000) -> list[Path]:

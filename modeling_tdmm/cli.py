@@ -147,14 +147,28 @@ def cmd_render(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    from .gltf import clip_to_glb
     from .readers import read_tracker_file
 
-    if args.output.suffix.lower() != ".glb":
-        raise ValueError(f"{args.output}: export writes glTF binary; use a .glb file name")
+    suffix = args.output.suffix.lower()
+    if suffix not in (".glb", ".csv", ".json"):
+        raise ValueError(f"{args.output}: export writes .glb (glTF), .csv (Live Link Face) or .json (ARKit weights), "
+                         f"not '{suffix or 'no suffix'}'")
     clip = read_tracker_file(args.input)
-    clip_to_glb(clip, _face_model_for(clip, args.face_model), args.output)
-    print(f"{args.output}: {clip.num_frames} keyframes at {clip.fps:g} fps")
+    if suffix == ".glb" and not args.arkit:
+        from .gltf import clip_to_glb
+
+        clip_to_glb(clip, _face_model_for(clip, args.face_model), args.output)
+        print(f"{args.output}: {clip.num_frames} keyframes at {clip.fps:g} fps")
+        return
+    from .arkit_export import write_take
+    from .arkit_rig import ARKitRig
+
+    rig = ARKitRig.default()
+    take = rig.fit(clip)
+    write_take(take, args.output, rig, shape=clip.shape[: rig.model.num_shape])
+    error = rig.resynthesis_error(clip, take)
+    print(f"{args.output}: {take.num_frames} frames of the 52 ARKit weights at {take.fps:g} fps "
+          f"(re-synthesis error {1000 * error:.3f} mm mean over the face region)")
 
 
 def cmd_tokenize(args: argparse.Namespace) -> None:
@@ -225,10 +239,12 @@ def build_parser(more_commands: Callable[[Any], None] | None = None) -> argparse
     sub = parser.add_subparsers(dest="command", required=True)
     positive = ranged(float, 0, above=True)
 
-    p = sub.add_parser("convert", help="tracker output (SMIRK pickle, DECA/EMOCA/SPECTRE npz, clip.npz) -> clip.npz")
+    p = sub.add_parser("convert", help="tracker output (SMIRK pickle, DECA/EMOCA/SPECTRE npz, clip.npz) or ARKit capture "
+                                       "(Live Link Face CSV, MediaPipe blendshapes CSV/JSON) -> clip.npz")
     p.add_argument("input")
     p.add_argument("-o", "--output", required=True, type=output_file)
-    p.add_argument("--fps", type=positive, default=None, help="frame rate of the tracked video (default 25)")
+    p.add_argument("--fps", type=positive, default=None,
+                   help="frame rate of the tracked video (default 25; ARKit captures: from their timecodes or timestamps)")
     p.add_argument("--source", default=None, help="tracker name to record for DECA-family files (deca, emoca, spectre)")
     p.add_argument("--prompt", default=None, help="text to store as the clip's prompt")
     p.set_defaults(func=cmd_convert)
@@ -245,10 +261,13 @@ def build_parser(more_commands: Callable[[Any], None] | None = None) -> argparse
     p.add_argument("--supersample", type=ranged(int, 1, 8), default=1, help="anti-aliasing factor (slower)")
     p.set_defaults(func=cmd_render)
 
-    p = sub.add_parser("export", help="export a clip as an animated glTF binary (.glb)")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True, type=output_file)
-    p.add_argument("--face-model", type=face_model_arg, default=None)
+    p = sub.add_parser("export", help="export a clip as animated glTF (.glb), ARKit-52 weights as a Live Link Face "
+                                      "CSV (.csv) or JSON (.json), or a glTF with ARKit-named morph targets (.glb --arkit)")
+    p.add_argument("input", help="clip.npz, tracker output or ARKit capture")
+    p.add_argument("-o", "--output", required=True, type=output_file, help="face.glb, take.csv or anim.json")
+    p.add_argument("--arkit", action="store_true",
+                   help="with .glb: the 52 ARKit shapes as morph targets named with Apple's names (.csv/.json are always ARKit)")
+    p.add_argument("--face-model", type=face_model_arg, default=None, help="face model of a plain .glb (default: the clip's)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("tokenize", help="print the face-token string of clips or tracker files")

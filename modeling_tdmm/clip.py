@@ -6,15 +6,14 @@ Readers produce it, the dataset stores it, models consume and emit it. On disk i
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .io_utils import NpzArchive, as_real_array, atomic_savez, one_line
-from .limits import MAX_FPS, MAX_FRAMES
+from .io_utils import NpzArchive, as_frame_rate, as_real_array, atomic_savez, one_line
+from .limits import MAX_FRAMES
 from .motion_fields import MOTION_FIELDS, OPTIONAL_MOTION_FIELDS, ROTATION_FIELDS
 from .rotations import slerp_axis_angle
 
@@ -50,16 +49,7 @@ def _as_motion(value: Any, name: str, width: int, origin: str) -> np.ndarray:
 
 def _as_fps(value: Any, what: str, origin: str) -> float:
     """``value`` as a frame rate: a real number in ``(0, MAX_FPS]``."""
-    if isinstance(value, (bool, str, bytes)) or np.ndim(value) != 0:
-        raise ClipValidationError(f"{origin}: {what} should be a positive number, got {value!r:.40}")
-    try:
-        fps = float(value)
-    except (TypeError, ValueError):
-        raise ClipValidationError(f"{origin}: {what} should be a positive number, got {value!r:.40}") from None
-    if not (math.isfinite(fps) and fps > 0):
-        raise ClipValidationError(f"{origin}: {what} should be a positive number, got {fps:g}")
-    MAX_FPS.check(fps, f"{origin}: {what}")
-    return fps
+    return as_frame_rate(value, f"{origin}: {what}", ClipValidationError)
 
 
 def _check_metadata(clip: "FaceClip", origin: str) -> None:

@@ -60,15 +60,14 @@ def _target_names(model: FaceModel, count: int) -> list[str]:
 
 
 def clip_to_glb(clip: FaceClip, model: FaceModel, path: str | os.PathLike) -> None:
-    """Write ``clip`` animated on ``model`` to ``path`` (``.glb``), atomically.
+    """Write ``clip`` animated on ``model`` to ``path`` (``.glb``), atomically: expression and eyelid
+    shapes as morph targets, head, neck, jaw and eyes as skin joints.
 
     Keyframes are at ``t / fps`` seconds; a frame rate outside what :func:`check_fps` allows is
     refused first (it would give zero or infinite keyframe times).
     """
     check_fps(clip.fps, f"{path}: clip {clip.clip_id or clip.origin}")
     num_expr = min(clip.expression.shape[1], model.num_expression)
-    with torch.no_grad():
-        rest, joints = (t.numpy() for t in model.rest(model.identity_for(clip)))
     targets = model.offsets("expression")[:num_expr].numpy()
     names = _target_names(model, num_expr)
     weights = clip.expression[:, :num_expr]
@@ -76,6 +75,24 @@ def clip_to_glb(clip: FaceClip, model: FaceModel, path: str | os.PathLike) -> No
         targets = np.concatenate([targets, model.offsets("eyelids").numpy()])
         names += ["eyelid_L", "eyelid_R"]
         weights = np.concatenate([weights, clip.eyelids], 1)
+    rotations = {0: clip.head_pose, 2: clip.jaw_pose}
+    if clip.neck_pose is not None:
+        rotations[1] = clip.neck_pose
+    if clip.eye_pose is not None:
+        rotations[3], rotations[4] = clip.eye_pose[:, :3], clip.eye_pose[:, 3:]
+    write_animated_glb(path, model, model.identity_for(clip), targets, names, weights, rotations, clip.fps,
+                       clip.clip_id or "face", clip.prompt[:60] or "motion")
+
+
+def write_animated_glb(path: str | os.PathLike, model: FaceModel, shape: torch.Tensor, targets: np.ndarray,
+                       names: list[str], weights: np.ndarray, rotations: dict[int, np.ndarray], fps: float,
+                       node_name: str, animation_name: str) -> None:
+    """Write ``model``'s mesh on identity ``shape`` to ``path`` (``.glb``), atomically, with morph targets
+    ``targets [K, V, 3]`` (m) named ``names`` (glTF ``extras.targetNames``) animated by ``weights [T, K]``,
+    and skin joints ``rotations`` (joint index -> axis-angle ``[T, 3]``), keyframes at ``t / fps`` seconds."""
+    with torch.no_grad():
+        rest, joints = (t.numpy() for t in model.rest(shape))
+    num_frames = len(weights)
 
     buf = _Buffer()
     faces = model.faces.numpy()
@@ -108,15 +125,10 @@ def clip_to_glb(clip: FaceClip, model: FaceModel, path: str | os.PathLike) -> No
     inverse_bind[:, :3, 3] = -joints
     ibm = buf.add(inverse_bind.transpose(0, 2, 1).reshape(NUM_JOINTS, 16), "MAT4", _FLOAT)  # column-major
 
-    times = np.arange(clip.num_frames, dtype=np.float32) / np.float32(clip.fps)
+    times = np.arange(num_frames, dtype=np.float32) / np.float32(fps)
     time_acc = buf.add(times, "SCALAR", _FLOAT, bounds=True)
     samplers = [{"input": time_acc, "output": buf.add(weights.reshape(-1), "SCALAR", _FLOAT), "interpolation": "LINEAR"}]
     channels = [{"sampler": 0, "target": {"node": 0, "path": "weights"}}]
-    rotations = {0: clip.head_pose, 2: clip.jaw_pose}
-    if clip.neck_pose is not None:
-        rotations[1] = clip.neck_pose
-    if clip.eye_pose is not None:
-        rotations[3], rotations[4] = clip.eye_pose[:, :3], clip.eye_pose[:, 3:]
     for joint, rotvec in rotations.items():
         quats = axis_angle_to_quaternion(rotvec)  # x, y, z, w
         samplers.append({"input": time_acc, "output": buf.add(quats, "VEC4", _FLOAT), "interpolation": "LINEAR"})
@@ -128,7 +140,7 @@ def clip_to_glb(clip: FaceClip, model: FaceModel, path: str | os.PathLike) -> No
         "asset": {"version": "2.0", "generator": "tdmm-lm"},
         "scene": 0,
         "scenes": [{"nodes": [0, 1]}],
-        "nodes": [{"name": clip.clip_id or "face", "mesh": 0, "skin": 0}, *joint_nodes],
+        "nodes": [{"name": node_name, "mesh": 0, "skin": 0}, *joint_nodes],
         "meshes": [{
             "name": model.name,
             "primitives": [{"attributes": attributes, "indices": indices, "targets": morph, "material": 0}],
@@ -137,7 +149,7 @@ def clip_to_glb(clip: FaceClip, model: FaceModel, path: str | os.PathLike) -> No
         }],
         "materials": [{"name": "skin", "pbrMetallicRoughness": {"baseColorFactor": [1, 1, 1, 1], "metallicFactor": 0.0, "roughnessFactor": 0.6}}],
         "skins": [{"joints": list(range(1, 1 + NUM_JOINTS)), "inverseBindMatrices": ibm, "skeleton": 1}],
-        "animations": [{"name": clip.prompt[:60] or "motion", "samplers": samplers, "channels": channels}],
+        "animations": [{"name": animation_name, "samplers": samplers, "channels": channels}],
         "buffers": [{"byteLength": len(buf.data)}],
         "bufferViews": buf.views,
         "accessors": buf.accessors,

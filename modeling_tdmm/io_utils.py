@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .limits import MAX_ARRAY_BYTES, MAX_FRAMES, MAX_INPUT_BYTES
+from .limits import MAX_ARRAY_BYTES, MAX_FPS, MAX_FRAMES, MAX_INPUT_BYTES
 
 #: dtype kinds of real numbers: signed and unsigned integers, floats (no bool, complex, dates, text).
 REAL_KINDS = "iuf"
@@ -92,6 +92,20 @@ def as_real_array(value: Any, what: str, error: type[ValueError]) -> np.ndarray:
     if array.dtype.kind not in REAL_KINDS:
         raise error(f"{what} should hold real numbers ({_kinds(REAL_KINDS)}), got dtype {array.dtype}")
     return array
+
+
+def as_frame_rate(value: Any, what: str, error: type[ValueError]) -> float:
+    """``value`` as a frame rate, a real number in ``(0, MAX_FPS]``; otherwise ``error`` naming ``what``."""
+    if isinstance(value, (bool, str, bytes)) or np.ndim(value) != 0:
+        raise error(f"{what} should be a positive number, got {value!r:.40}")
+    try:
+        fps = float(value)
+    except (TypeError, ValueError):
+        raise error(f"{what} should be a positive number, got {value!r:.40}") from None
+    if not (math.isfinite(fps) and fps > 0):
+        raise error(f"{what} should be a positive number, got {fps:g}")
+    MAX_FPS.check(fps, what)
+    return fps
 
 
 def looks_like_npz(path: str) -> bool:

@@ -6,6 +6,8 @@
 * DECA / EMOCA / SPECTRE ``.npz``: ``exp`` [T, 50+], ``pose`` [T, 6] (head 3 + jaw 3),
   ``shape`` [T, 100] or [100]; ``cam``, ``tex``, ``light`` are ignored.
 * Our own ``clip.npz``.
+* ARKit face capture: Live Link Face CSV, MediaPipe blendshapes (CSV / JSON) or tdmm-arkit JSON,
+  played on open-head-v1 through its ARKit shapes (:mod:`modeling_tdmm.arkit_rig`).
 
 All trackers use FLAME 2020 and axis-angle rotations; their videos are 25 fps unless told.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .arkit_io import is_arkit_file, read_arkit_file
 from .clip import DEFAULT_FPS, FaceClip
 from .io_utils import NpzArchive, as_real_array, looks_like_npz, require_regular_file
 from .limits import MAX_ARRAY_BYTES, MAX_FRAMES
@@ -104,7 +107,8 @@ def read_deca_family(path: str, data: dict[str, np.ndarray], fps: float, source:
 def _unknown(path: str, keys: list[str]) -> TrackerFormatError:
     return TrackerFormatError(
         f"{path}: unknown tracker format (keys {sorted(keys)}); expected a clip.npz, a DECA/EMOCA/SPECTRE npz "
-        f"with 'exp' and 'pose', or a SMIRK pickle with {sorted(SMIRK_WIDTHS)}"
+        f"with 'exp' and 'pose', a SMIRK pickle with {sorted(SMIRK_WIDTHS)}, or an ARKit capture (Live Link Face CSV, "
+        "MediaPipe blendshapes CSV/JSON, tdmm-arkit JSON)"
     )
 
 
@@ -112,7 +116,8 @@ def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source:
     """Read any supported tracker output (or a clip) into a validated :class:`FaceClip`.
 
     ``fps`` overrides the frame rate (trackers do not store it; 25 by default, and a clip is
-    resampled to it); ``source`` overrides the recorded tracker name for DECA-family files.
+    resampled to it; ARKit files keep their own rate unless it is given); ``source`` overrides the
+    recorded tracker name for DECA-family and ARKit files.
     Only regular files are read; an ``.npz`` (or any zip) is checked member by member from
     its headers before loading, anything else is read with the restricted unpickler.
     """
@@ -130,6 +135,10 @@ def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source:
                 raise _unknown(path, archive.files)
             arrays = {key: archive.load(key, per_frame=True) for key in ("exp", "pose", "shape") if key in archive.files}
         return read_deca_family(path, arrays, rate, source or "deca")
+    if is_arkit_file(path):
+        from .arkit_rig import ARKitRig
+
+        return ARKitRig.default().to_clip(read_arkit_file(path, fps), source=source or "arkit")
     data = load_pickle(path)
     if not isinstance(data, dict):
         raise TrackerFormatError(f"{path}: expected a pickled dict of per-frame arrays, got {type(data).__name__}")

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from .face_model import FaceModel
 from .facs import describe
@@ -36,17 +36,30 @@ def _poses(model: FaceModel) -> list[tuple[str, dict[str, torch.Tensor]]]:
     return poses
 
 
-def contact_sheet(model: FaceModel, path: str | os.PathLike, tile: int = 192, columns: int = 9) -> int:
-    """Render neutral, every expression shape, jaw open, eyes closed and head turned.
+def _wrap(text: str, font: ImageFont.ImageFont, width: int) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` pixels (a longer word stays whole)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def contact_sheet(model: FaceModel, path: str | os.PathLike, tile: int = 192, columns: int = 9,
+                  poses: list[tuple[str, dict[str, torch.Tensor]]] | None = None) -> int:
+    """Render ``poses`` (label, ``model`` inputs of one frame), by default neutral, every expression shape,
+    jaw open, eyes closed and head turned.
 
     Returns the number of tiles. The PNG is written atomically.
     """
     camera = face_camera(model)
     albedo = model.albedo()
     faces = model.faces.numpy()
-    poses = _poses(model)
+    poses = poses or _poses(model)
     rows = -(-len(poses) // columns)
-    label_h = 30
+    label_h = 44
     sheet = Image.new("RGB", (columns * tile, rows * (tile + label_h)), (250, 250, 250))
     draw = ImageDraw.Draw(sheet)
     font = label_font(12)
@@ -57,8 +70,7 @@ def contact_sheet(model: FaceModel, path: str | os.PathLike, tile: int = 192, co
             r, c = divmod(k, columns)
             sheet.paste(Image.fromarray(image), (c * tile, r * (tile + label_h)))
             text = describe(name) if name.startswith("AU") else name
-            lines = [text] if len(text) <= 30 else text.rsplit(" ", 1) if len(text) < 60 else [text[:30], text[30:60]]
-            for n, line in enumerate(lines[:2]):
+            for n, line in enumerate(_wrap(text, font, tile - 8)[:3]):
                 draw.text((c * tile + 4, r * (tile + label_h) + tile + 2 + 13 * n), line, fill=(20, 20, 20), font=font)
     with atomic_path(path) as tmp:
         sheet.save(tmp, format="PNG")

@@ -1,5 +1,9 @@
 """Real tracker output as Open3DFaceVid clips: a folder of tracker files plus a manifest.
 
+Tracker files are anything :func:`modeling_tdmm.readers.read_tracker_file` reads: SMIRK / DECA-family
+output, clips, and ARKit captures (an iPhone's Live Link Face CSV, MediaPipe blendshapes), which
+become open-head-v1 clips through its ARKit shapes.
+
 The manifest is UTF-8 CSV (a byte-order mark, as Excel writes, is fine) or JSONL with
 columns ``file`` (relative to the tracks folder), ``prompt`` and optionally ``captions`` (a
 JSON list, or ``|``-separated in CSV). Every file that cannot become a clip is reported
@@ -30,7 +34,9 @@ from modeling_tdmm.readers import read_tracker_file
 
 from .features import FEATURES, clip_to_row
 
-TRACK_SUFFIXES = (".pkl", ".pickle", ".npz")
+#: Files in a tracks folder that should have a manifest row: tracker output, clips and ARKit captures
+#: (Live Link Face CSV, MediaPipe blendshapes CSV/JSON, tdmm-arkit JSON; the manifest itself is exempt).
+TRACK_SUFFIXES = (".pkl", ".pickle", ".npz", ".csv", ".json")
 #: Row columns Arrow stores as strings: a tracker file's attributes must give text there.
 TEXT_COLUMNS = tuple(name for name, feature in FEATURES.items()
                      if isinstance(feature, datasets.Value) and feature.dtype == "string")
@@ -223,6 +229,7 @@ def scan_tracks(tracks_dir: str | Path, manifest: str | Path, min_frames: int = 
             rejected.append(Rejected(key, _reason(exc)))
             continue
         accepted.append(item)
+    manifest_path = _real(Path(manifest))
     rejected += [Rejected(key, "no manifest entry (no prompt)") for key in _tracker_files(root)
-                 if key not in listed and _real(root / key) not in seen]
+                 if key not in listed and _real(root / key) not in seen and _real(root / key) != manifest_path]
     return accepted, rejected

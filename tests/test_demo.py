@@ -29,7 +29,7 @@ def test_contact_sheet_has_every_shape(tmp_path, open_head):
     count = contact_sheet(open_head, path, tile=48, columns=9)
     assert count == 1 + 50 + 3  # neutral, 50 expressions, jaw open, eyes closed, head turned
     with Image.open(path) as sheet:
-        assert sheet.size == (9 * 48, 6 * (48 + 30))
+        assert sheet.size == (9 * 48, 6 * (48 + 44))  # three label lines under each tile
 
 
 def test_showcase_clip_moves_every_channel(open_head):
