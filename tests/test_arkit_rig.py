@@ -191,3 +191,13 @@ def test_a_tracks_corpus_takes_phone_captures(tmp_path, rig, clips):
     assert [item.key for item in accepted] == ["take01.csv"] and rejected == []
     clip = read_tracker_file(folder / "take01.csv")
     assert clip.face_model == "open-head-v1" and clip.num_frames == clips[4].num_frames
+
+
+def test_the_readme_table_says_what_each_shape_is():
+    from pathlib import Path
+
+    from modeling_tdmm.arkit_rig import recipe_label
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name in ARKIT_NAMES:
+        assert f"| `{name}` | {recipe_label(name)} |" in readme, name
