@@ -1,6 +1,6 @@
 """The interactive face agent (the paper's Fig. 1): one conversation that reads faces and writes them.
 
-:class:`FaceAgent` holds the logic and no UI: a user loads a clip (a clip ``.npz`` or a SMIRK / DECA-family
+:class:`FaceAgent` holds the logic and no UI: a user loads a clip (a clip ``.npz``, an ARKit capture or a SMIRK / DECA-family
 tracker file, or picks a sample) and asks about it (describe, emotion, head motion, blinks, any
 follow-up), answered by Motion2Language; or types a prompt and gets a generated face from
 Language2Motion, rendered front and profile (MP4), as an animated glTF for the 3D viewer, and as a clip

@@ -27,7 +27,8 @@ __all__ = ["build_app", "main"]
 
 EXAMPLE_PROMPT = "A young woman looks extremely happy, nodding the head. A steady frontal shot."
 INTRO = ("**TDMM-LM face agent.** Type a prompt to get a 3D face (\"an elderly man looks clearly sad\"), or load a clip "
-         "(upload a clip `.npz` or a SMIRK / DECA-family tracker file, or pick a test clip) and ask about it: "
+         "(upload a clip `.npz`, a SMIRK / DECA-family tracker file or an ARKit capture: Live Link Face `.csv`, MediaPipe "
+         "blendshapes; or pick a test clip) and ask about it: "
          "*describe it*, *what emotion does the person show?*, *how does the head move?*, *when does the person blink?*. "
          "A generated face becomes the clip your next question is about.")
 
@@ -102,7 +103,7 @@ def build_app(agent: FaceAgent) -> Any:
                     send = gr.Button("Send", variant="primary", elem_id="send")
                     make = gr.Button("Generate this prompt", elem_id="generate")
                 with gr.Row():
-                    upload = gr.File(label="clip .npz or tracker file", type="filepath")
+                    upload = gr.File(label="clip .npz, tracker file or ARKit capture (.csv / .json)", type="filepath")
                     sample = gr.Dropdown(choices=list(agent.samples), value=None, label="or a test clip of the corpus")
                 ask = gr.Button("Ask about the uploaded file")
                 with gr.Accordion("Generation settings", open=False):

@@ -13,8 +13,8 @@ Contracts (every list field is per frame; units as in the clip contract: radians
   default ``["glb"]``). Response: one object per prompt with ``prompt``, ``fps``, ``num_frames``,
   ``face_model``, ``codes`` (face-token ids), ``parameters`` (``expression`` [T][50], ``jaw_pose`` [T][3],
   ``eyelids`` [T][2], ``head_pose`` [T][3]) and ``glb`` / ``mp4`` (base64).
-* **Motion2Language** ``inputs``: a clip as ``{"file": base64, "name": "x.npz"}`` (clip.npz or a SMIRK /
-  EMOCA / DECA / SPECTRE tracker file) or as parameters ``{"expression": [[...]], "jaw_pose": ...,
+* **Motion2Language** ``inputs``: a clip as ``{"file": base64, "name": "x.npz"}`` (clip.npz, a SMIRK /
+  EMOCA / DECA / SPECTRE tracker file, or an ARKit capture: Live Link Face CSV, MediaPipe blendshapes) or as parameters ``{"expression": [[...]], "jaw_pose": ...,
   "eyelids": ..., "head_pose": ..., "fps": 25}``; ``parameters``: ``question``, ``max_new_tokens``.
   Response: ``{"generated_text": ...}``.
 * **Geometry tokenizer** ``inputs``: a clip as above. Response: ``codes``, ``text`` (the face-token
@@ -69,7 +69,7 @@ def clip_from_inputs(inputs: Any) -> FaceClip:
         if len(raw) > MAX_FILE_BYTES:
             raise HandlerInputError(f'"inputs.file": {len(raw)} bytes is over the {MAX_FILE_BYTES} this endpoint reads')
         suffix = Path(str(inputs.get("name", "clip.npz"))).suffix.lower()
-        suffix = suffix if suffix in (".npz", ".pkl", ".pickle") else ".npz"
+        suffix = suffix if suffix in (".npz", ".pkl", ".pickle", ".csv", ".json") else ".npz"
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(raw)
