@@ -243,7 +243,8 @@ def _infer_rate(timecodes: np.ndarray, source: str) -> int:
         if len(steps) == 0 or (steps.min() > 0 and abs(np.median(steps) - 1) <= 0.25):
             return rate
     raise ARKitFormatError(f"{source}: cannot infer the frame rate from the timecodes (largest frame field {largest}; "
-                           f"rows do not advance by one frame at any of {list(STANDARD_FPS)} fps); pass fps=")
+                           f"rows do not advance by one frame at any of {list(STANDARD_FPS)} fps); "
+                           "pass the frame rate (--fps; fps= in Python)")
 
 
 def read_live_link_csv(path: str | os.PathLike, fps: float | None = None) -> ARKitTake:
@@ -315,7 +316,7 @@ def _mediapipe_take(scores: np.ndarray, times_ms: np.ndarray | None, first_frame
         rate = _fps_from_times(times_ms, where, source)
     else:
         raise ARKitFormatError(f"{source}: cannot infer the frame rate (needs 'timestamp_ms' on at least two frames); "
-                               f"pass fps=")
+                               "pass the frame rate (--fps; fps= in Python)")
     if first_frame is None:
         first_frame = round(times_ms[0] * rate / 1000.0) if times_ms is not None else 0
     weights = np.zeros((len(scores), len(ARKIT_NAMES)))

@@ -153,7 +153,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     if suffix not in (".glb", ".csv", ".json"):
         raise ValueError(f"{args.output}: export writes .glb (glTF), .csv (Live Link Face) or .json (ARKit weights), "
                          f"not '{suffix or 'no suffix'}'")
-    clip = read_tracker_file(args.input)
+    clip = read_tracker_file(args.input, fps=args.fps)
     if suffix == ".glb" and not args.arkit:
         from .gltf import clip_to_glb
 
@@ -268,6 +268,9 @@ def build_parser(more_commands: Callable[[Any], None] | None = None) -> argparse
     p.add_argument("--arkit", action="store_true",
                    help="with .glb: the 52 ARKit shapes as morph targets named with Apple's names (.csv/.json are always ARKit)")
     p.add_argument("--face-model", type=face_model_arg, default=None, help="face model of a plain .glb (default: the clip's)")
+    p.add_argument("--fps", type=positive, default=None,
+                   help="frame rate of inputs that store none (tracker output, MediaPipe without timestamps; default 25); "
+                        "a clip is resampled to it")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("tokenize", help="print the face-token string of clips or tracker files")

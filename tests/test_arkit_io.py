@@ -200,7 +200,7 @@ def test_live_link_empty_file(tmp_path):
 
 def test_live_link_fps_not_inferable_and_frame_field_too_big(tmp_path):
     path = _live_link_rows(tmp_path / "t.csv", [_row("00:00:00:00.000"), _row("00:00:00:00.500")])
-    with pytest.raises(ARKitFormatError, match="cannot infer the frame rate.*pass fps="):
+    with pytest.raises(ARKitFormatError, match="cannot infer the frame rate.*--fps"):
         read_live_link_csv(path)
     path = _live_link_rows(tmp_path / "t.csv", [_row("00:00:00:45.000")])
     with pytest.raises(ARKitFormatError, match=r"row 1 .*frame field 45 is not below the frame rate 30"):
@@ -229,7 +229,7 @@ def test_mediapipe_csv_with_timestamps(tmp_path):
 def test_mediapipe_csv_needs_fps_without_timestamps_and_names_missing(tmp_path):
     path = tmp_path / "mp.csv"
     path.write_text(",".join(MEDIAPIPE_NAMES) + "\n" + ",".join(["0.1"] * 52) + "\n")
-    with pytest.raises(ARKitFormatError, match="pass fps="):
+    with pytest.raises(ARKitFormatError, match="--fps"):
         read_mediapipe(path)
     assert read_mediapipe(path, fps=25).fps == 25.0
     path.write_text(",".join(n for n in MEDIAPIPE_NAMES if n != "jawOpen") + "\n" + ",".join(["0.1"] * 51) + "\n")
