@@ -45,6 +45,6 @@ def write_take(take: ARKitTake, path: str | os.PathLike, rig: ARKitRig | None = 
     elif suffix == ".json":
         write_arkit_json(take, path)
     elif suffix == ".glb":
-        take_to_glb(take, path, rig, shape, take.origin)
+        take_to_glb(take, path, rig, shape, Path(take.origin).stem or "face")
     else:
         raise ValueError(f"{path}: an ARKit take is written as {', '.join(ARKIT_SUFFIXES)}, not '{suffix or 'no suffix'}'")

@@ -21,6 +21,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -101,11 +102,20 @@ def _check_values(values: np.ndarray, names: tuple[str, ...], where: Where, sour
 
 def _unit_rate(fps: float) -> int:
     """The integer rate timecode frame fields count at (30 for 29.97), at least 1."""
-    return max(1, round(fps))
+    return max(1, int(fps + 0.5))
 
 
 def _frame_where(i: int) -> str:
     return f"frame {i}"
+
+
+def _on_frame_grid(positions: np.ndarray, *columns: np.ndarray, last: float | None = None) -> list[np.ndarray]:
+    """Rows at increasing frame ``positions [N]`` (floats, >= 0) -> the same columns ``[N, C]`` on every whole frame
+    0 .. round(``last``, default the last position), linearly interpolated where frames were dropped (timing kept,
+    never closed up) and held at the ends."""
+    end = float(positions[-1] if last is None else last)
+    grid = np.arange(round(end) + 1, dtype=np.float64)
+    return [np.stack([np.interp(grid, positions, column[:, c]) for c in range(column.shape[1])], 1) for column in columns]
 
 
 # ----------------------------------------------------------------------------------------------- CSV
@@ -231,19 +241,31 @@ def _parse_timecodes(rows: list[tuple[int, list[str]]], column: int, source: str
     return parsed
 
 
-def _infer_rate(timecodes: np.ndarray, source: str) -> int:
-    """The smallest of :data:`STANDARD_FPS` above every frame field FF under which rows advance by about one frame
-    (all steps forward, median step within 0.25 of one frame)."""
-    largest = int(timecodes[:, 1].max())
-    for rate in STANDARD_FPS:
-        if rate <= largest:
-            continue
-        steps = np.diff(timecodes[:, 0] * rate + timecodes[:, 1] + timecodes[:, 2])
-        steps[steps < -43200 * rate] += 86400 * rate  # the take runs past midnight
-        if len(steps) == 0 or (steps.min() > 0 and abs(np.median(steps) - 1) <= 0.25):
-            return rate
-    raise ARKitFormatError(f"{source}: cannot infer the frame rate from the timecodes (largest frame field {largest}; "
-                           f"rows do not advance by one frame at any of {list(STANDARD_FPS)} fps); "
+def _frame_positions(timecodes: np.ndarray, rate: int, where: Where, source: str) -> np.ndarray:
+    """Frame positions ``[T]`` of the rows relative to the first at ``rate``, strictly increasing (midnight wraps)."""
+    absolute = timecodes[:, 0] * rate + timecodes[:, 1] + timecodes[:, 2]
+    steps = np.diff(absolute)
+    steps[steps < -43200 * rate] += 86400 * rate  # the take runs past midnight
+    if (steps <= 0).any():
+        i = int(np.flatnonzero(steps <= 0)[0]) + 1
+        raise ARKitFormatError(f"{source}: {where(i)} column 'Timecode': not after the previous row's timecode "
+                               "(rows must be in time order, each frame once)")
+    return np.concatenate([[0.0], np.cumsum(steps)])
+
+
+def _timecode_rate(timecodes: np.ndarray, fallback: float | None, source: str) -> int:
+    """The rate the frame fields FF count at: the largest FF + 1 over the seconds the take runs past (their last frame
+    was recorded), else ``fallback``; a take within one second without ``fallback`` is an error."""
+    seconds = timecodes[:, 0]
+    in_order = list(dict.fromkeys(seconds.tolist()))  # order of appearance: a take may run past midnight
+    whole = in_order[:-1]  # seconds the take runs past: their last frame field was recorded
+    if whole:
+        rate = int(timecodes[np.isin(seconds, whole), 1].max()) + 1
+        standard = [r for r in STANDARD_FPS if r >= rate]  # a lost last frame of every second must not make 30 fps 29
+        return standard[0] if standard and standard[0] <= rate * 1.1 else rate
+    if fallback is not None:
+        return _unit_rate(check_fps(fallback, f"{source}: fps"))
+    raise ARKitFormatError(f"{source}: the timecodes stay within one second, so the frame rate cannot be read from them; "
                            "pass the frame rate (--fps; fps= in Python)")
 
 
@@ -251,11 +273,12 @@ def read_live_link_csv(path: str | os.PathLike, fps: float | None = None) -> ARK
     """Read a Live Link Face CSV into an :class:`ARKitTake` (weights reordered to :data:`ARKIT_NAMES`).
 
     Columns are matched by name (any order; unknown extra columns are ignored). Rows with
-    ``BlendShapeCount`` 52 have no head/eye values (zeros). Without ``fps`` the rate is the
-    smallest of :data:`STANDARD_FPS` above every frame field FF under which consecutive rows
-    advance by about one frame (a take that never crosses a second boundary gets the smallest
-    rate above its largest FF: pass ``fps`` for such takes). Frame fields must be below
-    ``round(fps)``. ``start_frame`` is the first row's timecode (sub-frame dropped).
+    ``BlendShapeCount`` 52 have no head/eye values (zeros). The rate is read from the timecodes
+    (the largest frame field FF + 1 over the seconds the take runs past, raised to a standard rate within 10%
+    above it, as a dropped last frame of every second would lower it); ``fps`` is used only for a
+    take shorter than that. Rows are placed on their timecodes: dropped frames are interpolated,
+    never closed up; a repeated or backward timecode is an error. ``start_frame`` is the first
+    row's timecode (sub-frame dropped).
     """
     source, header, rows = _read_csv(path, "a Live Link Face CSV")
     columns = _columns(header, ("Timecode", "BlendShapeCount") + LIVE_LINK_NAMES, source, "Live Link Face")
@@ -280,15 +303,15 @@ def read_live_link_csv(path: str | os.PathLike, fps: float | None = None) -> ARK
         values = _floats(rows, full, [columns[n] for n in LIVE_LINK_POSE_NAMES], LIVE_LINK_POSE_NAMES, source)
         pose[full] = _check_values(values, LIVE_LINK_POSE_NAMES, lambda k: where(full[k]), source, unit=False)
     timecodes = _parse_timecodes(rows, columns["Timecode"], source)
-    rate = _infer_rate(timecodes, source) if fps is None else _unit_rate(check_fps(fps, f"{source}: fps"))
+    rate = _timecode_rate(timecodes, fps, source)
     too_big = np.flatnonzero(timecodes[:, 1] >= rate)
     if too_big.size:
         i = int(too_big[0])
         raise ARKitFormatError(f"{source}: {where(i)} column 'Timecode': frame field {int(timecodes[i, 1])} is not "
                                f"below the frame rate {rate}")
+    weights, pose = _on_frame_grid(_frame_positions(timecodes, rate, where, source), weights, pose)
     start = int(timecodes[0, 0]) * rate + int(timecodes[0, 1])
-    return ARKitTake(weights=weights, head=pose[:, :3], eyes=pose[:, 3:], fps=rate if fps is None else fps,
-                     start_frame=start, origin=source)
+    return ARKitTake(weights=weights, head=pose[:, :3], eyes=pose[:, 3:], fps=rate, start_frame=start, origin=source)
 
 
 # ----------------------------------------------------------------------------------------------- MediaPipe
@@ -296,33 +319,51 @@ def read_live_link_csv(path: str | os.PathLike, fps: float | None = None) -> ARK
 
 def _fps_from_times(times_ms: np.ndarray, where: Where, source: str) -> float:
     """Frame rate from the median interval of increasing timestamps (ms), snapped to a standard rate within 3%."""
+    bad = np.flatnonzero(~np.isfinite(times_ms) | (times_ms < 0))
+    if bad.size:
+        i = int(bad[0])
+        raise ARKitFormatError(f"{source}: {where(i)} timestamp_ms {times_ms[i]:g} should be a finite number >= 0")
     steps = np.diff(times_ms)
     if (steps <= 0).any():
         i = int(np.flatnonzero(steps <= 0)[0]) + 1
         raise ARKitFormatError(f"{source}: {where(i)} timestamp_ms {times_ms[i]:g} is not after the previous "
                                f"{times_ms[i - 1]:g}")
     fps = 1000.0 / float(np.median(steps))
+    if not 1.0 <= fps <= 1000.0:
+        raise ARKitFormatError(f"{source}: timestamp_ms steps of {np.median(steps):g} give {fps:g} fps; timestamps "
+                               "should be milliseconds (seconds or microseconds?)")
     nearest = min(STANDARD_FPS, key=lambda rate: abs(rate - fps))
     return float(nearest) if abs(nearest - fps) <= _SNAP * nearest else round(fps, 3)
 
 
 def _mediapipe_take(scores: np.ndarray, times_ms: np.ndarray | None, first_frame: int | None, fps: Any,
-                    where: Where, source: str) -> ARKitTake:
-    """A take from ``[T, 51]`` MediaPipe scores (tongueOut 0, no head/eyes); fps from the argument, then timestamps."""
+                    where: Where, source: str, kept: np.ndarray | None = None, span: tuple[float, float] | None = None
+                    ) -> ARKitTake:
+    """A take from ``[T, 51]`` MediaPipe scores (tongueOut 0, no head/eyes). The rate comes from the timestamps
+    ``times_ms [T]``, else ``fps``. Rows sit on their timestamps (or, without them, on frame indices ``kept [T]``)
+    within ``span`` (first and last timestamp or index of the whole recording, frames without a face included);
+    frames between or around them are interpolated or held."""
     scores = _check_values(scores, MEDIAPIPE_NAMES[1:], where, source, unit=True)
-    if fps is not None:
-        rate = check_fps(fps, f"{source}: fps")
-    elif times_ms is not None and len(times_ms) > 1:
+    if times_ms is not None and len(times_ms) > 1:
         rate = _fps_from_times(times_ms, where, source)
+    elif fps is not None:
+        rate = check_fps(fps, f"{source}: fps")
     else:
         raise ARKitFormatError(f"{source}: cannot infer the frame rate (needs 'timestamp_ms' on at least two frames); "
                                "pass the frame rate (--fps; fps= in Python)")
-    if first_frame is None:
-        first_frame = round(times_ms[0] * rate / 1000.0) if times_ms is not None else 0
+    if times_ms is not None:
+        start, end = span or (times_ms[0], times_ms[-1])
+        positions, last = (times_ms - start) * rate / 1000.0, (end - start) * rate / 1000.0
+        first_frame = round(start * rate / 1000.0) if first_frame is None else first_frame
+    else:
+        start, end = span or (0, len(scores) - 1)
+        positions = (np.arange(len(scores)) if kept is None else kept) - start
+        last = end - start
+    (scores,) = _on_frame_grid(np.asarray(positions, np.float64), scores, last=last)
     weights = np.zeros((len(scores), len(ARKIT_NAMES)))
     weights[:, : len(MEDIAPIPE_NAMES) - 1] = scores  # MediaPipe's 51 are the canonical order minus the last, tongueOut
     zeros = np.zeros((len(scores), 9))
-    return ARKitTake(weights=weights, head=zeros[:, :3], eyes=zeros[:, 3:], fps=rate, start_frame=first_frame,
+    return ARKitTake(weights=weights, head=zeros[:, :3], eyes=zeros[:, 3:], fps=rate, start_frame=first_frame or 0,
                      origin=source)
 
 
@@ -341,13 +382,15 @@ def _mediapipe_csv(path: str | os.PathLike, fps: float | None) -> ARKitTake:
     return _mediapipe_take(scores, times_ms, first_frame, fps, _row_where(rows), source)
 
 
-def _categories(value: Any, what: str) -> dict[str, Any]:
-    """``[{"categoryName"|"category_name", "score"}, ...]`` (or a list of those per face: the first) -> name -> score."""
+def _categories(value: Any, what: str) -> dict[str, Any] | None:
+    """``[{"categoryName"|"category_name", "score"}, ...]`` (or a list of those per face: the first) -> name -> score;
+    ``None`` for an empty list (no face detected in that frame)."""
     if isinstance(value, list) and value and isinstance(value[0], list):
         value = value[0]
-    if not isinstance(value, list) or not value:
-        raise ARKitFormatError(f"{what} has no blendshapes (no face detected?); expected a list of "
-                               f"{{'categoryName', 'score'}} objects")
+    if isinstance(value, list) and not value:
+        return None
+    if not isinstance(value, list):
+        raise ARKitFormatError(f"{what} should be a list of {{'categoryName', 'score'}} objects, got {type(value).__name__}")
     table = {}
     for k, item in enumerate(value):
         name = item.get("categoryName", item.get("category_name")) if isinstance(item, dict) else None
@@ -357,8 +400,8 @@ def _categories(value: Any, what: str) -> dict[str, Any]:
     return table
 
 
-def _mediapipe_frame(frame: Any, what: str) -> tuple[dict[str, Any], Any]:
-    """One JSON frame -> (name -> score, timestamp_ms or None)."""
+def _mediapipe_frame(frame: Any, what: str) -> tuple[dict[str, Any] | None, Any]:
+    """One JSON frame -> (name -> score, or None without a face; timestamp_ms or None)."""
     if isinstance(frame, list):
         return _categories(frame, what), None
     if not isinstance(frame, dict):
@@ -380,20 +423,32 @@ def _mediapipe_json(data: Any, fps: float | None, source: str) -> ARKitTake:
         raise ARKitFormatError(f"{source}: 'frames' should be a non-empty list of per-frame blendshapes")
     MAX_FRAMES.check(len(frames), source)
     names = MEDIAPIPE_NAMES[1:]
-    scores, times = np.empty((len(frames), len(names))), []
+    rows, kept, times = [], [], []
     for i, frame in enumerate(frames):
         table, stamp = _mediapipe_frame(frame, f"{source}: frame {i}")
+        times.append(None if stamp is None else _number(stamp, f"{source}: frame {i} 'timestamp_ms'"))
+        if table is None:
+            continue  # no face in this frame: interpolated from its neighbours
         missing = [name for name in names if name not in table]
         if missing:
-            raise ARKitFormatError(f"{source}: frame {i} lacks the MediaPipe blendshapes {missing}")
-        scores[i] = [_number(table[name], f"{source}: frame {i} '{name}'") for name in names]
-        times.append(None if stamp is None else _number(stamp, f"{source}: frame {i} 'timestamp_ms'"))
+            raise ARKitFormatError(f"{source}: frame {i} lacks {len(missing)} of the 51 MediaPipe blendshapes, e.g. "
+                                   f"{missing[:3]}; expected MediaPipe face-landmarker blendshapes")
+        rows.append([_number(table[name], f"{source}: frame {i} '{name}'") for name in names])
+        kept.append(i)
+    if not rows:
+        raise ARKitFormatError(f"{source}: no frame has blendshapes (no face detected in any frame)")
     stamped = [t is not None for t in times]
     if any(stamped) and not all(stamped):
         raise ARKitFormatError(f"{source}: frame {stamped.index(not stamped[0])} lacks 'timestamp_ms' "
                                f"(some frames have one, so every frame needs one)")
-    times_ms = np.array(times, dtype=np.float64) if all(stamped) else None
-    return _mediapipe_take(scores, times_ms, None, fps if fps is not None else declared, _frame_where, source)
+    where = lambda k: _frame_where(kept[k])
+    if all(stamped):
+        every = np.array(times, dtype=np.float64)
+        _fps_from_times(every, _frame_where, source)  # every timestamp valid and increasing, faces or not
+        return _mediapipe_take(np.array(rows), every[kept], None, declared if declared is not None else fps, where, source,
+                               span=(every[0], every[-1]))
+    return _mediapipe_take(np.array(rows), None, None, declared if declared is not None else fps, where, source,
+                           kept=np.array(kept), span=(0, len(frames) - 1))
 
 
 def read_mediapipe(path: str | os.PathLike, fps: float | None = None) -> ARKitTake:
@@ -501,16 +556,24 @@ def _load_json(source: str) -> Any:
         with open(source, encoding="utf-8-sig") as handle:
             return json.load(handle)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise ARKitFormatError(f"{source}: not valid JSON ({one_line(exc)})") from None
+        raise ARKitFormatError(f"{source}: not valid JSON ({one_line(exc)}); expected MediaPipe blendshapes or "
+                               "tdmm-arkit JSON") from None
+
+
+def _header_cells(start: str) -> list[str]:
+    """The first line of ``start`` split at commas, cells unquoted and stripped."""
+    return [cell.strip().strip('"').strip() for cell in start.split("\n", 1)[0].split(",")]
 
 
 def is_arkit_file(path: str | os.PathLike) -> bool:
-    """Whether ``path`` (a regular file) looks like one of the ARKit formats :func:`read_arkit_file` reads:
-    JSON, or a CSV whose header starts with ``Timecode,`` or names MediaPipe blendshapes. Decided from
-    the first bytes only; pickles and npz archives never qualify."""
+    """Whether ``path`` (a regular file) should be read by :func:`read_arkit_file`: a ``.csv`` / ``.json`` / ``.txt``
+    name, or content that is JSON or a CSV whose header starts with ``Timecode`` or names MediaPipe blendshapes.
+    Pickles and npz archives never qualify (they are checked before this)."""
+    if Path(path).suffix.lower() in (".csv", ".json", ".txt"):
+        return True
     start = _text_start(os.fspath(path))
-    header = {cell.strip().strip('"') for cell in start.split("\n", 1)[0].split(",")}
-    return start.startswith(("{", "[", "Timecode,")) or bool(header & set(MEDIAPIPE_NAMES))
+    cells = _header_cells(start)
+    return start.startswith(("{", "[")) or cells[0].lower() == "timecode" or bool(set(cells) & set(MEDIAPIPE_NAMES))
 
 
 def read_arkit_file(path: str | os.PathLike, fps: float | None = None) -> ARKitTake:
@@ -521,15 +584,18 @@ def read_arkit_file(path: str | os.PathLike, fps: float | None = None) -> ARKitT
     ``fps`` overrides the frame rate of the CSV and MediaPipe formats (ours stores its own).
     """
     source = _size_checked(path, "face-capture file (Live Link Face CSV, MediaPipe or tdmm-arkit JSON)")
+    with open(source, "rb") as handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            raise ARKitFormatError(f"{source}: UTF-16 text; save it as UTF-8 (Live Link Face, MediaPipe and our JSON are UTF-8)")
     start = _text_start(source)
     if start.startswith(("{", "[")):
         data = _load_json(source)
         if isinstance(data, dict) and "format" in data:
             return _arkit_json(data, source)
         return _mediapipe_json(data, fps, source)
-    header = {cell.strip().strip('"') for cell in start.split("\n", 1)[0].split(",")}
-    if start.startswith("Timecode,"):
+    cells = _header_cells(start)
+    if cells[0].lower() == "timecode":
         return read_live_link_csv(source, fps)
-    if header & set(MEDIAPIPE_NAMES):
+    if set(cells) & set(MEDIAPIPE_NAMES):
         return _mediapipe_csv(source, fps)
     raise ARKitFormatError(f"{source}: not a recognised ARKit file; expected {', '.join(_FORMATS)}")

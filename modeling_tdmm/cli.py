@@ -244,7 +244,8 @@ def build_parser(more_commands: Callable[[Any], None] | None = None) -> argparse
     p.add_argument("input")
     p.add_argument("-o", "--output", required=True, type=output_file)
     p.add_argument("--fps", type=positive, default=None,
-                   help="frame rate of the tracked video (default 25; ARKit captures: from their timecodes or timestamps)")
+                   help="frame rate of the tracked video (default 25); ARKit captures keep the rate of their timecodes or "
+                        "timestamps and use this only where they have none")
     p.add_argument("--source", default=None, help="tracker name to record for DECA-family files (deca, emoca, spectre)")
     p.add_argument("--prompt", default=None, help="text to store as the clip's prompt")
     p.set_defaults(func=cmd_convert)

@@ -116,7 +116,8 @@ def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source:
     """Read any supported tracker output (or a clip) into a validated :class:`FaceClip`.
 
     ``fps`` overrides the frame rate (trackers do not store it; 25 by default, and a clip is
-    resampled to it; ARKit files keep their own rate unless it is given); ``source`` overrides the
+    resampled to it; ARKit captures keep the rate of their timecodes or timestamps and use ``fps`` only
+    where they have none); ``source`` overrides the
     recorded tracker name for DECA-family and ARKit files.
     Only regular files are read; an ``.npz`` (or any zip) is checked member by member from
     its headers before loading, anything else is read with the restricted unpickler.
@@ -138,7 +139,7 @@ def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source:
     if is_arkit_file(path):
         from .arkit_rig import ARKitRig
 
-        return ARKitRig.default().to_clip(read_arkit_file(path, fps), source=source or "arkit")
+        return ARKitRig.default().to_clip(read_arkit_file(path, fps), source=source or "arkit", clip_id=Path(path).stem)
     data = load_pickle(path)
     if not isinstance(data, dict):
         raise TrackerFormatError(f"{path}: expected a pickled dict of per-frame arrays, got {type(data).__name__}")

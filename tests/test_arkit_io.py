@@ -126,12 +126,13 @@ def test_timecodes_start_at_start_frame(tmp_path):
     start = ((1 * 60 + 2) * 60 + 3) * 30 + 29  # 01:02:03:29 at 30 fps
     write_live_link_csv(_take(frames=2, fps=30.0, start_frame=start), path)
     assert [line.split(",")[0] for line in path.read_text().splitlines()[1:]] == ["01:02:03:29.000", "01:02:04:00.000"]
-    assert read_live_link_csv(path).start_frame == start
+    assert read_live_link_csv(path, fps=30).start_frame == start  # under a whole second: the rate must be given
 
 
-@pytest.mark.parametrize("fps", [30.0, 60.0])
+@pytest.mark.parametrize("fps", [10.0, 24.0, 30.0, 60.0])
 def test_live_link_round_trip_infers_fps(tmp_path, fps):
-    take = _take(frames=int(fps) + 15, fps=fps, start_frame=int(fps) * 7 + 3)
+    """Any whole rate, standard or not, is read back from the timecodes of a take longer than a second."""
+    take = _take(frames=2 * int(fps) + 15, fps=fps, start_frame=int(fps) * 7 + 3)
     path = tmp_path / "take.csv"
     write_live_link_csv(take, path)
     back = read_live_link_csv(path)
@@ -200,11 +201,27 @@ def test_live_link_empty_file(tmp_path):
 
 def test_live_link_fps_not_inferable_and_frame_field_too_big(tmp_path):
     path = _live_link_rows(tmp_path / "t.csv", [_row("00:00:00:00.000"), _row("00:00:00:00.500")])
-    with pytest.raises(ARKitFormatError, match="cannot infer the frame rate.*--fps"):
+    with pytest.raises(ARKitFormatError, match="stay within one second.*--fps"):
         read_live_link_csv(path)
     path = _live_link_rows(tmp_path / "t.csv", [_row("00:00:00:45.000")])
     with pytest.raises(ARKitFormatError, match=r"row 1 .*frame field 45 is not below the frame rate 30"):
         read_live_link_csv(path, fps=30)
+
+
+def test_dropped_frames_keep_their_time_and_repeated_timecodes_are_refused(tmp_path):
+    take = _take(frames=75, fps=30.0)
+    path = tmp_path / "take.csv"
+    write_live_link_csv(take, path)
+    lines = path.read_text().splitlines()
+    kept = [lines[0]] + [line for i, line in enumerate(lines[1:]) if i % 3 != 1]  # every third frame lost
+    path.write_text("\n".join(kept) + "\n")
+    back = read_live_link_csv(path)
+    assert back.fps == 30 and back.num_frames == 75  # 2.5 s stays 2.5 s
+    np.testing.assert_allclose(back.weights[::3], take.weights[::3], atol=1e-6)
+    np.testing.assert_allclose(back.weights[1::3], (take.weights[0:-2:3] + take.weights[2::3]) / 2, atol=1e-6)
+    path.write_text("\n".join(lines[:3] + [lines[2]] + lines[3:]) + "\n")
+    with pytest.raises(ARKitFormatError, match=r"row 3 .*not after the previous row's timecode"):
+        read_live_link_csv(path)
 
 
 # ----------------------------------------------------------------------------------------------- MediaPipe
@@ -253,7 +270,24 @@ def test_mediapipe_json_layouts(tmp_path):
             np.testing.assert_allclose(take.weights[:, :51], scores[:, 1:], atol=1e-6)
     as_dicts[2].pop("browInnerUp")
     path.write_text(json.dumps(as_dicts))
-    with pytest.raises(ARKitFormatError, match=r"frame 2 lacks the MediaPipe blendshapes \['browInnerUp'\]"):
+    with pytest.raises(ARKitFormatError, match=r"frame 2 lacks 1 of the 51 MediaPipe blendshapes, e.g. \['browInnerUp'\]"):
+        read_mediapipe(path)
+
+
+def test_mediapipe_frames_without_a_face_are_filled_and_odd_timestamps_refused(tmp_path):
+    scores = _scores(frames=5)
+    frames = [{"timestamp_ms": 40 * i, "face_blendshapes": [[{"categoryName": n, "score": v} for n, v in zip(MEDIAPIPE_NAMES, row)]]}
+              for i, row in enumerate(scores)]
+    frames[2]["face_blendshapes"] = []  # the face was lost in this frame
+    path = tmp_path / "mp.json"
+    path.write_text(json.dumps(frames))
+    take = read_mediapipe(path)
+    assert take.fps == 25 and take.num_frames == 5
+    np.testing.assert_allclose(take.weights[2, :51], (scores[1, 1:] + scores[3, 1:]) / 2, atol=1e-6)
+    for frame, stamp in zip(frames, range(0, 5_000_000, 1_000_000)):  # microseconds, not milliseconds
+        frame["timestamp_ms"] = stamp
+    path.write_text(json.dumps(frames))
+    with pytest.raises(ARKitFormatError, match="timestamps should be milliseconds"):
         read_mediapipe(path)
 
 

@@ -146,7 +146,7 @@ def test_m2l_publishes_with_its_geometry_tokenizer_and_its_handler_reads_clip_fi
     from modeling_tdmm.arkit_io import write_live_link_csv
     from modeling_tdmm.arkit_rig import ARKitRig
 
-    write_live_link_csv(ARKitRig.default().fit(FaceClip.load(clip_file)), tmp_path / "take.csv")  # a phone capture
+    write_live_link_csv(ARKitRig.default().fit(make_clip(num_frames=40, seed=4)), tmp_path / "take.csv")  # a phone capture
     answer = endpoint(tmp_path / "hub")({"inputs": {"file": base64.b64encode((tmp_path / "take.csv").read_bytes()).decode(),
                                                     "name": "take.csv"}, "parameters": {"max_new_tokens": 4}})
     assert isinstance(answer["generated_text"], str)
