@@ -124,7 +124,7 @@ class _Unknowns:
 
 
 def recipe_label(name: str) -> str:
-    """What ARKit shape ``name`` is on open-head-v1, briefly: ``"AU12_L"``, ``"jaw 0.30 rad + 0.6 AU25"``,
+    """What ARKit shape ``name`` is on open-head-v1, briefly: ``"AU12_L"``, ``"jaw opens 0.50 rad + 0.6 AU25"``,
     ``"eye rotation"``, ``"none"``."""
     if name in EYE_LOOKS:
         return "eye rotation"
@@ -141,6 +141,15 @@ def recipe_label(name: str) -> str:
         sign = ("-" if value < 0 else "") if not parts else (" - " if value < 0 else " + ")
         parts.append(sign + text)
     return "".join(parts) or "none"
+
+
+def eye_look_rotations() -> np.ndarray:
+    """``[52, 6]`` eye rotations (axis-angle, left then right eye; x = pitch, y = yaw) of each ARKit shape at weight 1:
+    :data:`EYE_LOOK_RANGE` radians for the eye looks, zero elsewhere."""
+    eyes = np.zeros((len(ARKIT_NAMES), 6))
+    for name, (eye, axis, sign) in EYE_LOOKS.items():
+        eyes[ARKIT_NAMES.index(name), 3 * eye + (1 - axis)] = sign * EYE_LOOK_RANGE
+    return eyes
 
 
 def recipe_matrix() -> np.ndarray:
@@ -239,9 +248,7 @@ class ARKitRig:
         targets of an ARKit glTF. The jaw and the eyeballs turn by skinning in the clip but are baked into
         their shapes here, as ARKit rigs expect; ``tongueOut`` is all zeros (the head has no tongue)."""
         betas = torch.zeros(0) if shape is None else torch.as_tensor(shape, dtype=torch.float32)
-        eyes = np.zeros((len(ARKIT_NAMES), 6))
-        for name, (eye, axis, sign) in EYE_LOOKS.items():
-            eyes[ARKIT_NAMES.index(name), 3 * eye + (1 - axis)] = sign * EYE_LOOK_RANGE  # axis-angle: x = pitch, y = yaw
+        eyes = eye_look_rotations()
         recipes = torch.as_tensor(self.recipes, dtype=torch.float32)
         with torch.no_grad():
             rest = self.model(shape=betas, expression=torch.zeros(1, 50))
@@ -252,15 +259,13 @@ class ARKitRig:
     def poses(self) -> list[tuple[str, dict[str, torch.Tensor]]]:
         """Each ARKit shape at weight 1 as ``(label, face-model inputs of one frame)``, for a contact sheet;
         labels name the shape and its recipe's action units."""
-        eyes = {name: np.zeros(6) for name in EYE_LOOKS}
-        for name, (eye, axis, sign) in EYE_LOOKS.items():
-            eyes[name][3 * eye + (1 - axis)] = sign * EYE_LOOK_RANGE
+        eyes = eye_look_rotations()
         poses = []
         for i, name in enumerate(ARKIT_NAMES):
             row = torch.as_tensor(self.recipes[i], dtype=torch.float32)[None]
             inputs = {"expression": row[:, :50], "jaw_pose": row[:, 50:53], "eyelids": row[:, 53:55]}
-            if name in eyes:
-                inputs["eye_pose"] = torch.as_tensor(eyes[name], dtype=torch.float32)[None]
+            if name in EYE_LOOKS:
+                inputs["eye_pose"] = torch.as_tensor(eyes[i], dtype=torch.float32)[None]
             poses.append((f"{name} ({recipe_label(name)})", inputs))
         return poses
 
