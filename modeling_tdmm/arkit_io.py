@@ -35,7 +35,7 @@ from .arkit_names import (
     LIVE_LINK_POSE_NAMES,
     MEDIAPIPE_NAMES,
 )
-from .arkit_take import ARKitFormatError, ARKitTake, check_fps
+from .arkit_take import AXES, ARKitFormatError, ARKitTake, check_fps
 from .io_utils import atomic_path, one_line, require_regular_file
 from .limits import MAX_FRAMES, MAX_INPUT_BYTES
 
@@ -60,7 +60,6 @@ RANGE_SLACK = 1e-3
 #: ``BlendShapeCount`` with and without the 9 head/eye columns.
 _FULL_COUNT, _WEIGHTS_ONLY_COUNT = len(LIVE_LINK_NAMES) + len(LIVE_LINK_POSE_NAMES), len(LIVE_LINK_NAMES)
 _TIMECODE = re.compile(r"(\d{2}):([0-5]\d):([0-5]\d):(\d{2,3})(?:\.(\d{1,6}))?")
-_AXES = ("yaw", "pitch", "roll")
 _SNAP = 0.03  # timestamp-derived fps within 3% of a standard rate is taken as that rate
 _FORMATS = ("a Live Link Face CSV (header 'Timecode,BlendShapeCount,...')", "a MediaPipe blendshapes CSV or JSON",
             f"our JSON ('format': '{JSON_FORMAT}')")
@@ -478,7 +477,7 @@ def write_arkit_json(take: ARKitTake, path: str | os.PathLike) -> None:
         return round(value, 7) + 0.0  # + 0.0: no -0.0
 
     def axes(values: list[float]) -> dict[str, float]:
-        return {axis: tidy(v) for axis, v in zip(_AXES, values)}
+        return {axis: tidy(v) for axis, v in zip(AXES, values)}
 
     frames = [{"time": round((take.start_frame + i) / take.fps, 9),
                "weights": {name: tidy(v) for name, v in zip(ARKIT_NAMES, weights)},
@@ -527,9 +526,9 @@ def _arkit_json(data: Any, source: str) -> ARKitTake:
         if not isinstance(eyes, dict) or not {"left", "right"} <= set(eyes):
             raise ARKitFormatError(f"{what} 'eyes' should be an object with keys ['left', 'right']")
         values[i] = (_mapping(frame["weights"], ARKIT_NAMES, f"{what} 'weights'")
-                     + _mapping(frame["head"], _AXES, f"{what} 'head'")
-                     + _mapping(eyes["left"], _AXES, f"{what} 'eyes' 'left'")
-                     + _mapping(eyes["right"], _AXES, f"{what} 'eyes' 'right'"))
+                     + _mapping(frame["head"], AXES, f"{what} 'head'")
+                     + _mapping(eyes["left"], AXES, f"{what} 'eyes' 'left'")
+                     + _mapping(eyes["right"], AXES, f"{what} 'eyes' 'right'"))
     weights = _check_values(values[:, : len(ARKIT_NAMES)], ARKIT_NAMES, _frame_where, source, unit=True)
     pose = _check_values(values[:, len(ARKIT_NAMES):], LIVE_LINK_POSE_NAMES, _frame_where, source, unit=False)
     return ARKitTake(weights=weights, head=pose[:, :3], eyes=pose[:, 3:], fps=data["fps"],

@@ -10,11 +10,12 @@ from .arkit_names import ARKIT_NAMES
 from .io_utils import as_frame_rate, as_real_array
 from .limits import MAX_FRAMES
 
-__all__ = ["WEIGHT_SLACK", "ARKitFormatError", "ARKitTake", "check_fps"]
+__all__ = ["AXES", "WEIGHT_SLACK", "ARKitFormatError", "ARKitTake", "check_fps"]
 
 #: How far a weight may stray outside [0, 1] (float rounding) before it is an error rather than clipped.
 WEIGHT_SLACK = 1e-6
-_AXES = ("yaw", "pitch", "roll")
+#: Names of the three angles of a head or eye rotation, in order (radians).
+AXES = ("yaw", "pitch", "roll")
 
 
 class ARKitFormatError(ValueError):
@@ -68,8 +69,8 @@ class ARKitTake:
     def __post_init__(self) -> None:
         origin = self.origin or "ARKit take"
         self.weights = _as_frames(self.weights, "weights", ARKIT_NAMES, origin)
-        self.head = _as_frames(self.head, "head", _AXES, origin)
-        self.eyes = _as_frames(self.eyes, "eyes", tuple(f"{side} {axis}" for side in ("left", "right") for axis in _AXES), origin)
+        self.head = _as_frames(self.head, "head", AXES, origin)
+        self.eyes = _as_frames(self.eyes, "eyes", tuple(f"{side} {axis}" for side in ("left", "right") for axis in AXES), origin)
         lengths = {name: len(getattr(self, name)) for name in ("weights", "head", "eyes")}
         if len(set(lengths.values())) > 1:
             detail = ", ".join(f"{k}={v}" for k, v in lengths.items())
