@@ -9,7 +9,11 @@
   test split; what the current recipe keeps is ``benchmarks/tokenizer_variants.py``'s;
 * speed: Motion2Language describing and Language2Motion generating with the demo's models;
 * arkit: ARKit-52 fit of the demo corpus's test clips (face-region re-synthesis error, the demo
-  evaluator's emotion reading of the re-synthesised clips vs the originals, fit time, Live Link round trip).
+  evaluator's emotion reading of the re-synthesised clips vs the originals, fit time, Live Link round trip);
+* retarget: the demo corpus's test clips moved onto the face-like FLAME-format fixture and back
+  (``synthetic_flame.face_like_flame_arrays``: open-head-v1 reordered, reshaped and with a mixed expression
+  basis, so the right answer is known): vertex error each way, expression error, the demo evaluator's
+  emotion reading after the round trip, registration and per-clip time.
 
 What the models *mean* (every table of the paper) is measured by ``benchmarks/paper.py``, which trains the
 variants it compares and writes the full ``python -m tdmm_eval report``.
@@ -218,7 +222,78 @@ def bench_arkit(models: Path, max_clips: int = 200) -> dict:
             "round_trip_max_abs": max(trips)}
 
 
-SECTIONS = ("face_model", "render", "corpus", "tokenizer", "speed", "arkit")
+def bench_retarget(models: Path, max_clips: int = 200) -> dict:
+    """Retargeting (``modeling_tdmm.retarget``) between open-head-v1 and the face-like FLAME-format fixture on the
+    demo corpus's test clips: each clip's exact counterpart on the fixture is known (expression ``e @ mixing``),
+    so both directions are measured against ground truth; the demo evaluator reads the clips that went to the
+    fixture and back."""
+    import datasets
+    import numpy as np
+
+    from modeling_tdmm.clip import FaceClip
+    from modeling_tdmm.face_model import FaceModel
+    from modeling_tdmm.retarget import Retargeter
+    from modeling_tdmm.synthetic_flame import face_like_flame_arrays, write_chumpy_pickle, write_smirk_eyelids
+    from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
+    from open3dfacevid.features import row_to_clip
+
+    test = datasets.load_dataset(str(models / "corpus"), split="test").with_format("numpy")
+    clips = [row_to_clip(test[i]) for i in range(min(max_clips, len(test)))]
+    head = FaceModel.load("open-head-v1")
+    arrays, mixing, eyelids = face_like_flame_arrays()
+    with tempfile.TemporaryDirectory() as folder:
+        flame = FaceModel.load(write_chumpy_pickle(arrays, Path(folder) / "generic_model.pkl"))
+        write_smirk_eyelids(eyelids, Path(folder))
+        flame_lids = FaceModel.load(Path(folder) / "generic_model.pkl")
+    start = time.perf_counter()
+    to_flame, to_head = Retargeter(head, flame), Retargeter(flame, head)
+    register_s = (time.perf_counter() - start) / 2
+    to_lids = Retargeter(head, flame_lids, to_flame.correspondence)
+    from_lids = Retargeter(flame_lids, head, to_head.correspondence)
+
+    def on_flame(clip: FaceClip) -> FaceClip:
+        return FaceClip(expression=(clip.expression.astype(np.float64) @ mixing).astype(np.float32), jaw_pose=clip.jaw_pose,
+                        eyelids=np.zeros_like(clip.eyelids), head_pose=clip.head_pose, shape=np.zeros(300, np.float32),
+                        fps=clip.fps, face_model=flame.name)
+
+    def error_mm(model: FaceModel, got: FaceClip, want: FaceClip) -> float:
+        """Mean vertex distance (mm) over the face region: vertices some expression shape moves 0.1 mm or more."""
+        region = (model.offsets("expression").norm(dim=2).amax(0) > 1e-4).numpy()
+        return 1000 * float(np.linalg.norm(model.clip_vertices(got) - model.clip_vertices(want), axis=2)[:, region].mean())
+
+    there, back, coefficients, seconds, residual_share, round_trips, lid_trips = [], [], [], [], [], [], []
+    for clip in clips:
+        plain = FaceClip(**{**clip.motion(), "eyelids": np.zeros_like(clip.eyelids)}, shape=np.zeros(0), fps=clip.fps)
+        tick = time.perf_counter()
+        moved, report = to_head.retarget(on_flame(clip))
+        seconds.append((time.perf_counter() - tick) / clip.duration * 5.0)
+        moved.shape = np.zeros(0, np.float32)
+        back.append(error_mm(head, moved, plain))
+        coefficients.append(float(np.abs(moved.expression - clip.expression).mean()))
+        residual_share.append(report.residual_mm / max(report.motion_mm, 1e-9))
+        sent, _ = to_flame.retarget(plain)
+        there.append(error_mm(flame, sent, on_flame(clip)))
+        trip, _ = to_head.retarget(to_flame.retarget(clip)[0])  # blinks too: folded into the fixture's expression and back
+        round_trips.append(trip)
+        lid_trips.append(from_lids.retarget(to_lids.retarget(clip)[0])[0])  # with SMIRK's eyelid files: lids copied
+    evaluator = TextMotionEvaluator.from_pretrained(models / "evaluator")
+    original = [r["emotion_family"] for r in evaluator.read_attributes(clips)]
+    again = [r["emotion_family"] for r in evaluator.read_attributes(round_trips)]
+    again_lids = [r["emotion_family"] for r in evaluator.read_attributes(lid_trips)]
+    return {"clips": len(clips), "face_region_vertices": int((head.offsets("expression").norm(dim=2).amax(0) > 1e-4).sum()),
+            "to_open_head_error_mm_mean": float(np.mean(back)), "to_open_head_error_mm_max": float(np.max(back)),
+            "to_open_head_coefficient_error_mean": float(np.mean(coefficients)),
+            "to_flame_error_mm_mean": float(np.mean(there)), "to_flame_error_mm_max": float(np.max(there)),
+            "residual_share_mean": float(np.mean(residual_share)),
+            "round_trip_same_family": float(np.mean([a == b for a, b in zip(original, again)])),
+            "round_trip_with_eyelids_same_family": float(np.mean([a == b for a, b in zip(original, again_lids)])),
+            "round_trip_with_eyelids_expression_error": float(np.mean([np.abs(t.expression - c.expression).mean()
+                                                                       for t, c in zip(lid_trips, clips)])),
+            "register_s": register_s, "retarget_s_per_5s_clip": float(np.median(seconds)),
+            "used_vertices": int(to_head.correspondence.used.sum()), "target_vertices": head.num_vertices}
+
+
+SECTIONS = ("face_model", "render", "corpus", "tokenizer", "speed", "arkit", "retarget")
 
 
 def main() -> None:
@@ -245,6 +320,8 @@ def main() -> None:
         results["speed"] = bench_speed(args.models)
     if "arkit" in sections:
         results["arkit"] = bench_arkit(args.models)
+    if "retarget" in sections:
+        results["retarget"] = bench_retarget(args.models)
     file.write_text(json.dumps(results, indent=2, default=str))
     report(results)
     print(f"results: {file}")
@@ -273,6 +350,20 @@ def report(results: dict) -> None:
               f"{100 * a['same_family']:.1f}% ({100 * a['same_family_single_emotion']:.1f}% of single-emotion clips); "
               f"fit of a 5 s clip {a['fit_s_per_5s_clip_25fps']:.3f} s at 25 fps, {a['fit_s_5s_clip_60fps']:.3f} s at 60 fps; "
               f"Live Link round trip max weight difference {a['round_trip_max_abs']:.1e}")
+
+
+    if "retarget" in results:
+        r = results["retarget"]
+        print(f"\nRetargeting on {r['clips']} demo test clips (face-like FLAME-format fixture, known answer): "
+              f"fixture -> open-head-v1 vertex error {r['to_open_head_error_mm_mean']:.3f} mm mean over the "
+              f"{r['face_region_vertices']} face-region vertices "
+              f"(max {r['to_open_head_error_mm_max']:.3f}), expression error {r['to_open_head_coefficient_error_mean']:.4f}; "
+              f"open-head-v1 -> fixture {r['to_flame_error_mm_mean']:.3f} mm (max {r['to_flame_error_mm_max']:.3f}); "
+              f"unexplained motion {100 * r['residual_share_mean']:.1f}%; evaluator reads the round trip open-head-v1 -> "
+              f"fixture -> open-head-v1 as the same family {100 * r['round_trip_with_eyelids_same_family']:.1f}% with SMIRK's "
+              f"eyelid files beside the model (expression error {r['round_trip_with_eyelids_expression_error']:.4f}), "
+              f"{100 * r['round_trip_same_family']:.1f}% without them; registration {r['register_s']:.1f} s, "
+              f"{r['retarget_s_per_5s_clip']:.3f} s per 5 s clip; {r['used_vertices']} of {r['target_vertices']} vertices used")
 
 
 def _report_basics(results: dict) -> None:

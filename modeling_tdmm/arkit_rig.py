@@ -27,6 +27,7 @@ roll about +z (towards the subject's right shoulder positive), radians; composed
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,8 @@ JAW_OPEN = 0.50   # rad of jaw rotation at jawOpen = 1 (the synthesizer opens th
 JAW_SIDE = 0.06   # rad of jaw yaw at jawLeft = 1 (about 5 mm of chin travel)
 #: Eye rotation (rad) that reads as an eye-look weight of 1.
 EYE_LOOK_RANGE = 0.5
+#: ``FaceClip.attributes`` key of an imported capture's start timecode, in seconds (:func:`capture_start_frame`).
+START_KEY = "capture_start_s"
 
 #: ARKit shape -> {open-head-v1 parameter: value at weight 1}.
 RECIPES: dict[str, dict[str, float]] = {
@@ -177,6 +180,16 @@ def _unknowns(recipes: np.ndarray) -> _Unknowns:
     return _Unknowns(np.stack(columns), np.array(lower), np.array(upper), targets)
 
 
+def capture_start_frame(clip: FaceClip) -> int:
+    """The frame count at ``clip.fps`` of the timecode a capture started at (``attributes[START_KEY]``, seconds;
+    0 where the clip has none), so an exported take keeps its phone's timecodes (audio / video sync)."""
+    start = clip.attributes.get(START_KEY, 0)
+    if isinstance(start, bool) or not isinstance(start, (int, float)) or not math.isfinite(start) or start < 0:
+        raise ValueError(f"{clip.clip_id or clip.origin}: attributes['{START_KEY}'] should be a number of seconds >= 0, "
+                         f"got {start!r:.40}")
+    return round(start * clip.fps)
+
+
 def bounded_least_squares(gram: np.ndarray, rhs: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                           start: np.ndarray, iterations: int = 600, tolerance: float = 1e-7) -> np.ndarray:
     """Per row ``t``: ``argmin_x x^T G x - 2 x^T b_t`` with ``lower <= x <= upper``, for ``gram G [U, U]``
@@ -275,7 +288,8 @@ class ARKitRig:
         """ARKit weights ``[T, 52]`` in [0, 1] of an open-head-v1 clip, with head and eye angles."""
         if clip.face_model != self.model.name:
             raise ValueError(f"{clip.clip_id or clip.origin}: clip is on {clip.face_model}; ARKit weights are fitted on "
-                             f"{self.model.name} clips only (FLAME clips cannot be retargeted to it yet)")
+                             f"{self.model.name} clips only; move a FLAME clip onto it first: tdmm retarget CLIP --to "
+                             f"{self.model.name} --from-model FLAME.pkl -o out.npz")
         shape = torch.as_tensor(clip.shape[: self.model.num_shape], dtype=torch.float32)
         params = np.concatenate([clip.expression[:, :50], clip.jaw_pose, clip.eyelids], 1).astype(np.float64)
         rest = self._vertices(np.zeros((1, len(PARAMETERS))), shape)
@@ -303,7 +317,7 @@ class ARKitRig:
         for name, (eye, axis, sign) in EYE_LOOKS.items():
             weights[:, ARKIT_NAMES.index(name)] = np.clip(sign * eyes[:, 3 * eye + axis] / EYE_LOOK_RANGE, 0.0, 1.0)
         return ARKitTake(weights=weights.astype(np.float32), head=axis_angle_to_euler(clip.head_pose), eyes=eyes,
-                         fps=clip.fps, origin=clip.clip_id or clip.origin)
+                         fps=clip.fps, start_frame=capture_start_frame(clip), origin=clip.clip_id or clip.origin)
 
     def _weights(self, values: np.ndarray) -> np.ndarray:
         """Unknowns ``[T, U]`` -> ARKit weights ``[T, 52]``."""
@@ -325,6 +339,8 @@ class ARKitRig:
             for name, (eye, axis, sign) in EYE_LOOKS.items():
                 eyes[:, 3 * eye + axis] += sign * take.weights[:, ARKIT_NAMES.index(name)] * EYE_LOOK_RANGE
         eye_pose = np.concatenate([euler_to_axis_angle(eyes[:, :3]), euler_to_axis_angle(eyes[:, 3:])], 1)
+        if take.start_frame:  # the capture's start timecode, kept in seconds so that a resampled clip keeps it too
+            metadata["attributes"] = {**metadata.get("attributes", {}), START_KEY: take.start_frame / take.fps}
         return FaceClip(
             expression=params[:, :50].astype(np.float32), jaw_pose=params[:, 50:53].astype(np.float32),
             eyelids=params[:, 53:55].astype(np.float32), head_pose=euler_to_axis_angle(take.head),

@@ -1,4 +1,4 @@
-"""The ``tdmm`` command line: convert tracker files, render, export, tokenize, describe and generate
+"""The ``tdmm`` command line: convert tracker files, retarget, render, export, tokenize, describe and generate
 (the demo is ``tdmm-demo`` / ``make demo``, a layer above this package).
 
 Every bad input ends in one line, ``tdmm <command>: error: <what is wrong>``, and exit status 2:
@@ -171,6 +171,25 @@ def cmd_export(args: argparse.Namespace) -> None:
           f"(re-synthesis error {1000 * error:.3f} mm mean over the face region)")
 
 
+def cmd_retarget(args: argparse.Namespace) -> None:
+    from .face_model import FaceModel, face_model_family
+    from .readers import read_tracker_file
+    from .retarget import Retargeter
+
+    clip = read_tracker_file(args.input, fps=args.fps)
+    source_name = args.from_model or (clip.face_model if clip.face_model in EMBEDDED_MODELS else None)
+    if source_name is None:
+        raise ValueError(f"{args.input}: the clip is for {clip.face_model[:60]}; give that model's file with --from-model "
+                         "/path/to/FLAME.pkl (FLAME is licensed and not shipped)")
+    source, target = FaceModel.load(source_name), FaceModel.load(args.to)
+    if face_model_family(source.name) == face_model_family(target.name) and os.fspath(source_name) == os.fspath(args.to):
+        raise ValueError(f"{args.input}: --from-model and --to are the same model ({target.name}); nothing to retarget")
+    _check_output(args.output, clip.fps)
+    moved, report = Retargeter(source, target).retarget(clip)
+    write_clip(moved, args.output, face_model=args.to)
+    print(f"{args.output}: {moved.num_frames} frames moved from {source.name} to {target.name}; {report.line()}")
+
+
 def cmd_tokenize(args: argparse.Namespace) -> None:
     from .processing_face_tokens import FaceTokenProcessor, load_geometry_tokenizer
     from .readers import read_tracker_file
@@ -273,6 +292,15 @@ def build_parser(more_commands: Callable[[Any], None] | None = None) -> argparse
                    help="frame rate of inputs that store none (tracker output, MediaPipe without timestamps; default 25); "
                         "a clip is resampled to it")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("retarget", help="move a clip to another face model (a FLAME file <-> open-head-v1) through its geometry")
+    p.add_argument("input", help="clip.npz or tracker output (SMIRK, DECA/EMOCA/SPECTRE)")
+    p.add_argument("--to", required=True, type=face_model_arg, help="target face model: open-head-v1 or a FLAME .pkl/.npz path")
+    p.add_argument("--from-model", type=face_model_arg, default=None,
+                   help="the clip's own face model (default: the embedded model the clip names; FLAME clips need the file)")
+    p.add_argument("-o", "--output", required=True, type=output_file, help="out.npz (or .mp4 / .gif / .glb on the target)")
+    p.add_argument("--fps", type=positive, default=None, help="frame rate of tracker output that stores none (default 25)")
+    p.set_defaults(func=cmd_retarget)
 
     p = sub.add_parser("tokenize", help="print the face-token string of clips or tracker files")
     p.add_argument("inputs", nargs="+")

@@ -129,6 +129,11 @@ def _eyelid(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     return values
 
 
+def face_model_family(name: str) -> str:
+    """``flame2020`` and ``flame2023`` share FLAME's parameter layout and count as one family."""
+    return "flame" if name.startswith("flame") else name
+
+
 def _guess_flame_name(source: str) -> str:
     lowered = os.path.basename(source).lower()
     return "flame2023" if "2023" in lowered else "flame2020"

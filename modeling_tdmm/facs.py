@@ -6,7 +6,10 @@ and have no names).
 """
 from __future__ import annotations
 
-__all__ = ["ACTION_UNITS", "expression_names", "describe"]
+__all__ = ["ACTION_UNITS", "FACS_APEX_MAX", "expression_names", "describe"]
+
+#: The largest coefficient of an open-head-v1 expression shape (1 = the unit's apex; clips go a little past it).
+FACS_APEX_MAX = 1.2
 
 # FACS action units: (code, name, bilateral). Bilateral units get _L and _R shapes.
 ACTION_UNITS = [

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from .clip import FaceClip
+from .face_model import face_model_family
 from .io_utils import atomic_path, require_regular_file
 
 PROCESSOR_FILE = "face_token_processor.json"
@@ -92,11 +93,6 @@ def load_geometry_tokenizer(folder: str | os.PathLike, trust_remote_code: bool =
     from .modeling_geometry_tokenizer import GeometryTokenizer
 
     return GeometryTokenizer.from_pretrained(folder).eval()
-
-
-def face_model_family(name: str) -> str:
-    """``flame2020`` and ``flame2023`` share FLAME's parameter layout and count as one family."""
-    return "flame" if name.startswith("flame") else name
 
 
 class FaceTokenProcessor:
@@ -184,7 +180,8 @@ class FaceTokenProcessor:
             raise FaceModelMismatchError(
                 f"{clip.clip_id or clip.origin}: the clip is {clip.face_model[:60]!r} motion but the geometry tokenizer was "
                 f"trained on {trained!r}, so its face tokens would mean other motion; use a geometry tokenizer (and "
-                f"model) trained on {clip.face_model[:60]!r} clips (retargeting clips to {trained!r} is not available yet)")
+                f"model) trained on {clip.face_model[:60]!r} clips, or move the clip onto {trained!r} first: "
+                f"tdmm retarget CLIP --to {trained} --from-model MODEL -o out.npz")
         codes = model.encode(**{k: torch.from_numpy(getattr(clip, k))[None] for k in ("expression", "jaw_pose", "eyelids", "head_pose")})
         return codes[0].numpy()
 

@@ -1,5 +1,9 @@
 """Synthetic FLAME-format files with FLAME's real dimensions (no licensed data involved).
 
+:func:`flame_like_arrays` is random (right sizes, no face); :func:`face_like_flame_arrays` is a face:
+open-head-v1 disguised as a FLAME file (vertices reordered, the head reshaped and moved, the
+expression basis mixed like a PCA basis), for testing retargeting against a known answer.
+
 ``write_chumpy_pickle`` writes the arrays the way the FLAME release does: Python-2 protocol
 pickles (``copy_reg``/``__builtin__`` names) whose arrays are wrapped in ``chumpy.ch.Ch`` and
 ``chumpy.reordering.Select`` objects, with a scipy sparse ``J_regressor``. chumpy itself is
@@ -45,6 +49,68 @@ def flame_like_arrays(seed: int = 0) -> dict[str, object]:
         "bs_style": "lbs",
         "bs_type": "lrotmin",
     }
+
+
+def _warp(points: np.ndarray) -> np.ndarray:
+    """A smooth, non-rigid change of head shape ``[N, 3] -> [N, 3]`` (m): a wider lower face, a larger nose,
+    then 10% larger and moved (what a similarity cannot undo and a registration must)."""
+    x, y, z = points.T
+    wider = 1 + 0.08 / (1 + np.exp((y + 0.05) / 0.02))
+    nose = 0.004 * np.exp(-(x**2 + (y + 0.02) ** 2) / (2 * 0.015**2))
+    return 1.1 * np.stack([x * wider, y, z + nose], 1) + np.array([0.0, 0.02, -0.01])
+
+
+def face_like_flame_arrays(seed: int = 0) -> tuple[dict[str, object], np.ndarray, np.ndarray]:
+    """open-head-v1 as a FLAME-layout file: ``(arrays, mixing, eyelids)``.
+
+    The vertices are permuted, the head is warped (:func:`_warp`; blendshape displacements carried through
+    it), the 50 FACS shapes are replaced by ``E @ mixing`` (``mixing [50, 50]`` a random orthogonal matrix, so
+    the columns look like PCA components), padded with zero columns to FLAME's 300 identity and 100 expression
+    columns; no names or colours. Like FLAME, the file has no eyelid shapes: ``eyelids [V, 3, 2]`` (left, right)
+    are open-head-v1's, carried the same way, for :func:`write_smirk_eyelids`. A clip with open-head-v1
+    expression ``e [T, 50]`` is the same motion on this model with expression ``e @ mixing``.
+    """
+    from .face_model import EMBEDDED_MODELS, read_face_model_arrays
+
+    head = read_face_model_arrays(EMBEDDED_MODELS["open-head-v1"])
+    rng = np.random.default_rng(seed)
+    template = np.asarray(head["v_template"], np.float64)
+    order = rng.permutation(len(template))  # new vertex i is old vertex order[i]
+    new_index = np.argsort(order)
+    mixing, _ = np.linalg.qr(rng.normal(size=(50, 50)))
+    num_shape = int(head["num_shape"])
+
+    def carried(dirs: np.ndarray) -> np.ndarray:  # [V, 3, K] displacements through the warp, reordered
+        moved = np.stack([_warp(template + dirs[:, :, k]) - _warp(template) for k in range(dirs.shape[2])], 2)
+        return moved[order]
+
+    dirs = np.asarray(head["shapedirs"], np.float64)
+    identity, expression = carried(dirs[:, :, :num_shape]), carried(dirs[:, :, num_shape:num_shape + 50]) @ mixing
+    shapedirs = np.zeros((len(template), 3, NUM_SHAPE + NUM_EXPR))
+    shapedirs[:, :, :num_shape] = identity
+    shapedirs[:, :, NUM_SHAPE:NUM_SHAPE + 50] = expression
+    regressor = np.asarray(head["J_regressor"], np.float64)[:, order]
+    v_template = _warp(template)[order]
+    arrays = {
+        "v_template": v_template,
+        "f": new_index[np.asarray(head["f"])].astype(np.uint32),
+        "shapedirs": shapedirs,
+        "posedirs": carried(np.asarray(head["posedirs"], np.float64)),
+        "J_regressor": scipy.sparse.csc_matrix(regressor),
+        "weights": np.asarray(head["weights"], np.float64)[order],
+        "kintree_table": np.asarray(head["kintree_table"]),
+        "J": regressor @ v_template,
+        "bs_style": "lbs",
+        "bs_type": "lrotmin",
+    }
+    return arrays, mixing, carried(np.asarray(head["eyelid_dirs"], np.float64))
+
+
+def write_smirk_eyelids(eyelids: np.ndarray, folder: Path) -> Path:
+    """SMIRK's eyelid blendshapes beside a model: ``l_eyelid.npy`` and ``r_eyelid.npy`` from ``eyelids [V, 3, 2]``."""
+    for side, name in enumerate(("l_eyelid.npy", "r_eyelid.npy")):
+        np.save(folder / name, eyelids[:, :, side].astype(np.float32))
+    return folder
 
 
 class _FakeChumpy:

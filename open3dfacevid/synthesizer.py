@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from modeling_tdmm.clip import FaceClip
-from modeling_tdmm.facs import expression_names
+from modeling_tdmm.facs import FACS_APEX_MAX, expression_names
 
 from .captions import write_captions
 from .lexicon import Descriptor, get
@@ -240,7 +240,7 @@ def synthesize(spec: PromptSpec, fps: float = FPS, face_model: str = "open-head-
     _spontaneous_blinks(clip, rate)
     _idle(clip)
 
-    expression = np.clip(clip.expression, 0.0, 1.2)
+    expression = np.clip(clip.expression, 0.0, FACS_APEX_MAX)
     eyelids = np.clip(clip.eyelids, 0.0, 1.0)
     jaw = clip.jaw.copy()
     jaw[:, 0] = np.clip(jaw[:, 0], 0.0, 0.5)

@@ -10,6 +10,7 @@ from modeling_tdmm.arkit_rig import (
     EYE_LOOK_RANGE,
     EYE_LOOKS,
     RECIPES,
+    START_KEY,
     UNUSED,
     ARKitRig,
     axis_angle_to_euler,
@@ -143,6 +144,22 @@ def test_live_link_round_trip_through_the_cli(tmp_path, clips):
     np.testing.assert_allclose(again.head, first.head, atol=1e-6)
     phone = FaceClip.load(tmp_path / "phone.npz")
     assert phone.face_model == "open-head-v1" and phone.source == "arkit" and phone.num_frames == clips[1].num_frames
+
+
+def test_a_capture_keeps_its_start_timecode_through_convert(tmp_path, rig, clips):
+    """Audio / video sync in Unreal: a take that started at 01:02:03:04 exports from its clip at that timecode,
+    also after resampling (the start is kept in seconds)."""
+    take = rig.fit(clips[2])
+    take.start_frame = ((1 * 60 + 2) * 60 + 3) * 25 + 4
+    write_live_link_csv(take, tmp_path / "take.csv")
+    assert tdmm(["convert", str(tmp_path / "take.csv"), "-o", str(tmp_path / "phone.npz")]) == 0
+    phone = FaceClip.load(tmp_path / "phone.npz")
+    assert tdmm(["export", str(tmp_path / "phone.npz"), "-o", str(tmp_path / "again.csv")]) == 0
+    assert (tmp_path / "again.csv").read_text().splitlines()[1].startswith("01:02:03:04.000,")
+    assert rig.fit(phone.resample(50.0)).start_frame == 2 * take.start_frame
+    phone.attributes[START_KEY] = "soon"
+    with pytest.raises(ValueError, match=START_KEY):
+        rig.fit(phone)
 
 
 def test_arkit_json_export_is_keyed_by_apple_names(tmp_path, clips):

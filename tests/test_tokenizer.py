@@ -254,7 +254,7 @@ def test_clips_of_another_face_model_are_refused_flame_family_accepted(tmp_path,
     flame.save_pretrained(tmp_path / "flame_tok")
     assert tdmm(["tokenize", str(tmp_path / "deca.npz"), "--geometry-tokenizer", str(tmp_path / "flame_tok")]) == 0
     assert capsys.readouterr().out.count("<|face_") == 8 + 2
-    with pytest.raises(FaceTokenError, match="retargeting"):
+    with pytest.raises(FaceTokenError, match="tdmm retarget"):
         FaceTokenProcessor.for_tokenizer(flame).clip_to_codes(make_clip(num_frames=4))  # open-head-v1 clip
 
 

@@ -75,7 +75,7 @@ def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer, appearan
 
 def main() -> None:
     parser = TrlParser((ScriptArguments, ModelArguments, TrainingArguments))
-    script, model_args, training_args = parser.parse_args_and_config(args=cpu_flag_without_gpu())
+    script, model_args, training_args = parser.parse_args_and_config(args=cpu_flag_without_gpu(bf16_where_native=True))
     training_args.remove_unused_columns = False
     set_seed(training_args.seed)
 

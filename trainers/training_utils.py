@@ -61,17 +61,38 @@ def checkpoint_to_resume(resume_from_checkpoint: str | None, output_dir: str | o
     return value
 
 
-def cpu_flag_without_gpu(argv: list[str] | None = None) -> list[str]:
+#: CPU flags (``/proc/cpuinfo``) of instruction sets that compute bf16 matrix products natively.
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_has_native_bf16(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> bool:
+    """Whether this CPU multiplies bf16 matrices in hardware (AVX512-BF16 or AMX; read from ``cpuinfo``,
+    so False where there is no such file). Elsewhere bf16 autocast is emulated and slower than fp32."""
+    try:
+        flags = set(Path(cpuinfo).read_text(errors="replace").split())
+    except OSError:
+        return False
+    return any(flag in flags for flag in NATIVE_BF16_FLAGS)
+
+
+def cpu_flag_without_gpu(argv: list[str] | None = None, bf16_where_native: bool = False) -> list[str]:
     """Command-line arguments with ``--use_cpu true`` added on a machine without CUDA.
 
     `transformers` only sets up CPU data parallelism (gloo, data split between ranks) when
     ``use_cpu`` is set, and it reads it while the arguments are parsed; without it,
     ``accelerate launch --multi_gpu --num_processes 2`` or ``torchrun`` on a CPU machine
     would run unsynchronised copies on the same batches. Pass the result to the parser.
+
+    ``bf16_where_native``: also add ``--bf16 true`` (bf16 autocast, fp32 weights) when the CPU computes
+    bf16 natively (:func:`cpu_has_native_bf16`) and the arguments do not set ``--bf16`` themselves; the
+    transformer trainers use it (1.6x faster steps on an AVX512-BF16 CPU, the same validation figures;
+    BENCHMARKS.md). ``--bf16 false`` keeps fp32.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not torch.cuda.is_available() and not any(a.split("=")[0] == "--use_cpu" for a in argv):
         argv += ["--use_cpu", "true"]
+        if bf16_where_native and cpu_has_native_bf16() and not any(a.split("=")[0] == "--bf16" for a in argv):
+            argv += ["--bf16", "true"]
     return argv
 
 
