@@ -35,7 +35,7 @@ from .arkit_names import (
     LIVE_LINK_POSE_NAMES,
     MEDIAPIPE_NAMES,
 )
-from .arkit_take import AXES, ARKitFormatError, ARKitTake, check_fps
+from .arkit_take import AXES, ARKitFormatError, ARKitTake, check_fps, timecode_rate
 from .io_utils import atomic_path, one_line, require_regular_file
 from .limits import MAX_FRAMES, MAX_INPUT_BYTES
 
@@ -97,11 +97,6 @@ def _check_values(values: np.ndarray, names: tuple[str, ...], where: Where, sour
         raise ARKitFormatError(f"{source}: {where(row)} column '{names[column]}': {values[row, column]:g} "
                                f"is not {expected}")
     return np.clip(values, 0.0, 1.0) if unit else values
-
-
-def _unit_rate(fps: float) -> int:
-    """The integer rate timecode frame fields count at (30 for 29.97), at least 1."""
-    return max(1, int(fps + 0.5))
 
 
 def _frame_where(i: int) -> str:
@@ -215,7 +210,7 @@ def write_live_link_csv(take: ARKitTake, path: str | os.PathLike) -> None:
 
     Timecodes count ``take.start_frame + i`` at ``round(take.fps)`` frames per second.
     """
-    rate = _unit_rate(take.fps)
+    rate = timecode_rate(take.fps)
     values = np.concatenate([take.weights[:, LIVE_LINK_FROM_CANONICAL], take.head, take.eyes], axis=1).astype(np.float64)
     values = np.round(values, 7) + 0.0  # + 0.0: no "-0.0000000" cells
     lines = [LIVE_LINK_HEADER]
@@ -263,7 +258,7 @@ def _timecode_rate(timecodes: np.ndarray, fallback: float | None, source: str) -
         standard = [r for r in STANDARD_FPS if r >= rate]  # a lost last frame of every second must not make 30 fps 29
         return standard[0] if standard and standard[0] <= rate * 1.1 else rate
     if fallback is not None:
-        return _unit_rate(check_fps(fallback, f"{source}: fps"))
+        return timecode_rate(check_fps(fallback, f"{source}: fps"))
     raise ARKitFormatError(f"{source}: the timecodes stay within one second, so the frame rate cannot be read from them; "
                            "pass the frame rate (--fps; fps= in Python)")
 

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from .arkit_names import ARKIT_NAMES
-from .arkit_take import ARKitTake
+from .arkit_take import ARKitTake, timecode_rate
 from .clip import FaceClip
 from .face_model import FaceModel
 from .facs import expression_names
@@ -51,6 +51,7 @@ JAW_SIDE = 0.06   # rad of jaw yaw at jawLeft = 1 (about 5 mm of chin travel)
 EYE_LOOK_RANGE = 0.5
 #: ``FaceClip.attributes`` key of an imported capture's start timecode, in seconds (:func:`capture_start_frame`).
 START_KEY = "capture_start_s"
+MAX_START_S = 1e7  # about 116 days: larger start times are not timecodes
 
 #: ARKit shape -> {open-head-v1 parameter: value at weight 1}.
 RECIPES: dict[str, dict[str, float]] = {
@@ -181,13 +182,15 @@ def _unknowns(recipes: np.ndarray) -> _Unknowns:
 
 
 def capture_start_frame(clip: FaceClip) -> int:
-    """The frame count at ``clip.fps`` of the timecode a capture started at (``attributes[START_KEY]``, seconds;
-    0 where the clip has none), so an exported take keeps its phone's timecodes (audio / video sync)."""
+    """The timecode frame count (at :func:`timecode_rate` of ``clip.fps``) a capture started at
+    (``attributes[START_KEY]``, seconds; 0 where the clip has none), so an exported take keeps its phone's
+    timecodes (audio / video sync)."""
     start = clip.attributes.get(START_KEY, 0)
-    if isinstance(start, bool) or not isinstance(start, (int, float)) or not math.isfinite(start) or start < 0:
-        raise ValueError(f"{clip.clip_id or clip.origin}: attributes['{START_KEY}'] should be a number of seconds >= 0, "
-                         f"got {start!r:.40}")
-    return round(start * clip.fps)
+    if (isinstance(start, bool) or not isinstance(start, (int, float)) or not 0 <= start <= MAX_START_S
+            or not math.isfinite(start)):
+        raise ValueError(f"{clip.clip_id or clip.origin}: attributes['{START_KEY}'] should be a number of seconds in "
+                         f"[0, {MAX_START_S:g}], got {start!r:.40}")
+    return round(start * timecode_rate(clip.fps))
 
 
 def bounded_least_squares(gram: np.ndarray, rhs: np.ndarray, lower: np.ndarray, upper: np.ndarray,
@@ -214,7 +217,7 @@ def bounded_least_squares(gram: np.ndarray, rhs: np.ndarray, lower: np.ndarray, 
         x, momentum = new, next_momentum
         if moved < tolerance:
             break
-    margin = 1e-9 * np.maximum(1.0, hi - lo)
+    margin = 1e-9 * np.maximum(1.0, np.where(np.isfinite(hi - lo), hi - lo, 1.0))  # unbounded: a free variable
     for t in range(len(x)):
         free = (x[t] > lo + margin) & (x[t] < hi - margin)
         if not free.any():
@@ -340,7 +343,7 @@ class ARKitRig:
                 eyes[:, 3 * eye + axis] += sign * take.weights[:, ARKIT_NAMES.index(name)] * EYE_LOOK_RANGE
         eye_pose = np.concatenate([euler_to_axis_angle(eyes[:, :3]), euler_to_axis_angle(eyes[:, 3:])], 1)
         if take.start_frame:  # the capture's start timecode, kept in seconds so that a resampled clip keeps it too
-            metadata["attributes"] = {**metadata.get("attributes", {}), START_KEY: take.start_frame / take.fps}
+            metadata["attributes"] = {**metadata.get("attributes", {}), START_KEY: take.start_frame / timecode_rate(take.fps)}
         return FaceClip(
             expression=params[:, :50].astype(np.float32), jaw_pose=params[:, 50:53].astype(np.float32),
             eyelids=params[:, 53:55].astype(np.float32), head_pose=euler_to_axis_angle(take.head),

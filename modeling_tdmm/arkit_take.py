@@ -10,6 +10,11 @@ from .arkit_names import ARKIT_NAMES
 from .io_utils import as_frame_rate, as_real_array
 from .limits import MAX_FRAMES
 
+
+def timecode_rate(fps: float) -> int:
+    """The integer rate timecode frame fields count at (30 for 29.97), at least 1."""
+    return max(1, int(fps + 0.5))
+
 __all__ = ["AXES", "WEIGHT_SLACK", "ARKitFormatError", "ARKitTake", "check_fps"]
 
 #: How far a weight may stray outside [0, 1] (float rounding) before it is an error rather than clipped.

@@ -172,22 +172,26 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def cmd_retarget(args: argparse.Namespace) -> None:
-    from .face_model import FaceModel, face_model_family
+    from .face_model import FaceModel
     from .readers import read_tracker_file
-    from .retarget import Retargeter
+    from .retarget import Retargeter, check_source
 
     clip = read_tracker_file(args.input, fps=args.fps)
     source_name = args.from_model or (clip.face_model if clip.face_model in EMBEDDED_MODELS else None)
     if source_name is None:
         raise ValueError(f"{args.input}: the clip is for {clip.face_model[:60]}; give that model's file with --from-model "
                          "/path/to/FLAME.pkl (FLAME is licensed and not shipped)")
-    source, target = FaceModel.load(source_name), FaceModel.load(args.to)
-    if face_model_family(source.name) == face_model_family(target.name) and os.fspath(source_name) == os.fspath(args.to):
-        raise ValueError(f"{args.input}: --from-model and --to are the same model ({target.name}); nothing to retarget")
+    def same(a: str, b: str) -> bool:
+        return a == b if a in EMBEDDED_MODELS or b in EMBEDDED_MODELS else os.path.realpath(a) == os.path.realpath(b)
+
+    if same(os.fspath(source_name), os.fspath(args.to)):
+        raise ValueError(f"{args.input}: --from-model and --to are the same model ({args.to}); nothing to retarget")
     _check_output(args.output, clip.fps)
-    moved, report = Retargeter(source, target).retarget(clip)
+    source = FaceModel.load(source_name)
+    check_source(clip, source)
+    moved, report = Retargeter(source, FaceModel.load(args.to)).retarget(clip)
     write_clip(moved, args.output, face_model=args.to)
-    print(f"{args.output}: {moved.num_frames} frames moved from {source.name} to {target.name}; {report.line()}")
+    print(f"{args.output}: {moved.num_frames} frames moved from {source.name} to {moved.face_model}; {report.line()}")
 
 
 def cmd_tokenize(args: argparse.Namespace) -> None:

@@ -23,8 +23,9 @@ components, open-head-v1's FACS shapes), so a clip moves to another model throug
    of every frame, mapped to the target's vertices (rotated and scaled by the similarity), is fitted
    by the target's expression basis on the used vertices; FACS bases (open-head-v1) are bounded to
    ``[0, FACS_APEX_MAX]`` (the synthesizer's range), PCA bases (FLAME) are ridge least squares.
-   Eyelid closure is copied where both models have eyelid shapes, fitted with the expression where
-   only the target has them, and folded into the source displacement where only the source has them.
+   Eyelid closure is copied where both models have eyelid shapes, folded into the source displacement
+   where only the source has them, and, where only the target has them, copied from the clip when it
+   carries closure values (SMIRK tracks do, whatever the model file) or else fitted with the expression.
    Jaw, neck, eye and head rotations are copied as they are: FLAME-format models share their axes
    (y up, facing +z) and joints, and the similarity's small rotation reflects the two heads' shapes,
    not a change of convention. The identity is fitted like the expression, from the source clip's
@@ -35,6 +36,7 @@ written anywhere (FLAME is licensed and never stored).
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,11 +45,11 @@ from scipy.spatial import cKDTree
 
 from .arkit_rig import bounded_least_squares
 from .clip import FaceClip
-from .face_model import FaceModel, face_model_family
-from .facs import FACS_APEX_MAX
+from .face_model import EMBEDDED_MODELS, FaceModel, face_model_family
+from .facs import FACS_APEX_MAX, expression_names
 from .motion_fields import MOTION_FIELDS
 
-__all__ = ["LANDMARK_NAMES", "Correspondence", "RetargetReport", "Retargeter", "skinning_landmarks"]
+__all__ = ["LANDMARK_NAMES", "Correspondence", "RetargetReport", "Retargeter", "check_source", "skinning_landmarks"]
 
 #: The points :func:`skinning_landmarks` finds, in order.
 LANDMARK_NAMES = ("left_eye", "right_eye", "jaw", "nose_tip", "menton")
@@ -57,6 +59,11 @@ SKINNING_METRES = 0.03
 NEIGHBOURS = 4
 EXPRESSION_WIDTH = MOTION_FIELDS["expression"]  # coefficients a clip stores
 RIDGE = 1e-6  # relative to the mean diagonal of the normal equations
+#: What two heads that can be registered look like (metres; the similarity between their landmarks).
+EYE_DISTANCE_M = (0.03, 0.12)
+SCALE_RANGE = (0.5, 2.0)
+MAX_ROTATION_DEG = 20.0
+MAX_LANDMARK_MISS = 0.15  # eye distances
 
 
 def _rest(model: FaceModel) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +103,26 @@ def skinning_landmarks(model: FaceModel) -> np.ndarray:
         raise ValueError(f"{model.name}: no skin vertices between the chin and the eyes near the midline")
     nose_tip = _extreme(vertices[face], vertices[face, 2])
     return np.stack([eyes[0], eyes[1], joints[JAW], nose_tip, menton])
+
+
+def _check_alignment(source: FaceModel, target: FaceModel, source_marks: np.ndarray, target_marks: np.ndarray,
+                     scale: float, rotation: np.ndarray, translation: np.ndarray) -> None:
+    """One-line ``ValueError`` unless both models are heads in metres whose landmarks a similarity aligns: eye
+    distance within :data:`EYE_DISTANCE_M`, scale within :data:`SCALE_RANGE`, rotation under
+    :data:`MAX_ROTATION_DEG`, each landmark within :data:`MAX_LANDMARK_MISS` eye distances after the transform."""
+    for model, marks in ((source, source_marks), (target, target_marks)):
+        eyes = float(np.linalg.norm(marks[0] - marks[1]))
+        if not EYE_DISTANCE_M[0] <= eyes <= EYE_DISTANCE_M[1]:
+            raise ValueError(f"{model.source or model.name}: its eye joints are {1000 * eyes:.1f} (model units / 1000) apart; "
+                             f"retargeting expects a head in metres ({1000 * EYE_DISTANCE_M[0]:.0f}-"
+                             f"{1000 * EYE_DISTANCE_M[1]:.0f} mm between the eyes)")
+    angle = np.degrees(np.arccos(np.clip((np.trace(rotation) - 1) / 2, -1.0, 1.0)))
+    miss = np.linalg.norm(scale * source_marks @ rotation.T + translation - target_marks, axis=1).max()
+    eyes = float(np.linalg.norm(target_marks[0] - target_marks[1]))
+    if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1] or angle > MAX_ROTATION_DEG or miss > MAX_LANDMARK_MISS * eyes:
+        raise ValueError(f"{source.source or source.name} -> {target.source or target.name}: the landmarks found on the two "
+                         f"models do not align as two faces would (scale {scale:.2f}, rotation {angle:.0f} deg, worst "
+                         f"landmark {1000 * miss:.1f} mm off); both must be FLAME-format heads, y up, facing +z")
 
 
 def similarity_transform(source: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -142,7 +169,9 @@ class Correspondence:
     def register(cls, source: FaceModel, target: FaceModel, iterations: int = 24, max_distance: float = 0.005
                  ) -> Correspondence:
         """Landmarks, similarity and non-rigid closest-point registration (steps 1-2 of the module docstring)."""
-        scale, rotation, translation = similarity_transform(skinning_landmarks(source), skinning_landmarks(target))
+        source_marks, target_marks = skinning_landmarks(source), skinning_landmarks(target)
+        scale, rotation, translation = similarity_transform(source_marks, target_marks)
+        _check_alignment(source, target, source_marks, target_marks, scale, rotation, translation)
         source_points = scale * _rest(source)[0] @ rotation.T + translation
         target_points = _rest(target)[0]
 
@@ -188,23 +217,41 @@ class RetargetReport:
                 f"mean expression motion) on {self.used_vertices} of {self.target_vertices} target vertices")
 
 
+def _regularised_gram(basis: np.ndarray, model: FaceModel, what: str) -> np.ndarray:
+    """``basis [K, 3U]`` -> its normal equations ``[K, K]`` with a ridge of :data:`RIDGE` x their mean diagonal;
+    a one-line ``ValueError`` where the basis moves none of the used vertices."""
+    gram = basis @ basis.T
+    if basis.size == 0 or np.trace(gram) <= 0:
+        raise ValueError(f"{model.source or model.name}: its {what} shapes move none of the vertices the two models share; "
+                         "nothing to fit")
+    return gram + RIDGE * np.trace(gram) / len(gram) * np.eye(len(gram))
+
+
+def check_source(clip: FaceClip, source: FaceModel) -> None:
+    """One-line ``ValueError`` when ``clip`` cannot be motion of ``source``: it names an embedded model
+    (open-head-v1) that ``source`` is not, or ``source`` is an embedded model of another family. A clip that names
+    FLAME may come with any FLAME-format file the user gives."""
+    embedded = clip.face_model in EMBEDDED_MODELS or source.name in EMBEDDED_MODELS
+    if embedded and face_model_family(clip.face_model) != face_model_family(source.name):
+        raise ValueError(f"{clip.origin}: the clip is for {clip.face_model[:60]}, but the model given as its source is "
+                         f"{source.name}; give the clip's own face model with --from-model")
+
+
 class Retargeter:
     """Moves clips from ``source`` to ``target`` (two :class:`FaceModel` s): ``Retargeter(src, tgt).retarget(clip)``."""
 
     def __init__(self, source: FaceModel, target: FaceModel, correspondence: Correspondence | None = None) -> None:
         self.source, self.target = source, target
         self.correspondence = correspondence or Correspondence.register(source, target)
-        self.copy_eyelids = source.has_eyelids and target.has_eyelids
         self.fit_eyelids = target.has_eyelids and not source.has_eyelids
         width = min(EXPRESSION_WIDTH, target.num_expression)
         basis = [target.offsets("expression")[:width]] + ([target.offsets("eyelids")] if self.fit_eyelids else [])
         used = self.correspondence.used
         self.basis = np.concatenate([b.double().numpy()[:, used] for b in basis]).reshape(-1, 3 * int(used.sum()))
-        gram = self.basis @ self.basis.T
-        self.gram = gram + RIDGE * np.trace(gram) / len(gram) * np.eye(len(gram))
-        bounded = target.expression_names is not None
-        self.lower = np.full(len(gram), -np.inf)
-        self.upper = np.full(len(gram), np.inf)
+        self.gram = _regularised_gram(self.basis, target, "expression")
+        bounded = target.expression_names == expression_names()  # open-head-v1's FACS shapes
+        self.lower = np.full(len(self.gram), -np.inf)
+        self.upper = np.full(len(self.gram), np.inf)
         if bounded:
             self.lower[:], self.upper[:width] = 0.0, FACS_APEX_MAX
         self.lower[width:], self.upper[width:] = 0.0, 1.0  # fitted eyelid closure
@@ -217,10 +264,6 @@ class Retargeter:
         offsets = self.source.offsets(basis).double().numpy()[:count]
         return self.correspondence.map_offsets(offsets).reshape(len(offsets), -1)
 
-    def _check(self, clip: FaceClip) -> None:
-        if face_model_family(clip.face_model) != face_model_family(self.source.name):
-            raise ValueError(f"{clip.origin}: the clip is for {clip.face_model}, but the source model is {self.source.name}; "
-                             "give the clip's own face model with --from-model")
 
     def mapped_motion(self, clip: FaceClip) -> np.ndarray:
         """The clip's expression (and, where the target cannot copy them, eyelid) displacements mapped to the
@@ -232,7 +275,7 @@ class Retargeter:
 
     def retarget(self, clip: FaceClip) -> tuple[FaceClip, RetargetReport]:
         """``clip`` on the source model -> the same motion on the target model, and how well it fits."""
-        self._check(clip)
+        check_source(clip, self.source)
         mapped = self.mapped_motion(clip)
         rhs = mapped @ self.basis.T
         start = np.clip(np.linalg.solve(self.gram, rhs.T).T, self.lower, self.upper)
@@ -242,12 +285,12 @@ class Retargeter:
             solution = start
         expression = np.zeros((clip.num_frames, EXPRESSION_WIDTH), np.float32)
         expression[:, : self.expression_width] = solution[:, : self.expression_width]
-        if self.copy_eyelids:
-            eyelids = clip.eyelids
-        elif self.fit_eyelids:
+        if self.source.has_eyelids and not self.target.has_eyelids:
+            eyelids = np.zeros_like(clip.eyelids)  # already folded into the expression
+        elif self.fit_eyelids and not clip.eyelids.any():
             eyelids = solution[:, self.expression_width:]
-        else:
-            eyelids = np.zeros_like(clip.eyelids)
+        else:  # both models have lid shapes, or the clip carries SMIRK closure values the source cannot show: copied
+            eyelids = clip.eyelids
         residual = (solution @ self.basis - mapped).reshape(clip.num_frames, -1, 3)
         report = RetargetReport(1000 * float(np.linalg.norm(residual, axis=2).mean()),
                                 1000 * float(np.linalg.norm(mapped.reshape(clip.num_frames, -1, 3), axis=2).mean()),
@@ -255,8 +298,8 @@ class Retargeter:
         moved = FaceClip(expression=expression, jaw_pose=clip.jaw_pose, eyelids=eyelids.astype(np.float32),
                          head_pose=clip.head_pose, shape=self.retarget_shape(clip.shape), fps=clip.fps,
                          neck_pose=clip.neck_pose, eye_pose=clip.eye_pose, clip_id=clip.clip_id,
-                         prompt=clip.prompt, captions=clip.captions, source=clip.source, face_model=self.target.name,
-                         attributes=clip.attributes, origin=clip.origin)
+                         prompt=clip.prompt, captions=list(clip.captions), source=clip.source,
+                         face_model=self.target.name, attributes=copy.deepcopy(clip.attributes), origin=clip.origin)
         return moved, report
 
     def retarget_shape(self, shape: np.ndarray) -> np.ndarray:
@@ -264,11 +307,9 @@ class Retargeter:
         from its mean head, mapped, fitted by the target's identity basis (ridge least squares on the used vertices).
         A neutral identity stays neutral: the two mean heads' own difference is not carried over."""
         count = min(len(shape), self.source.num_shape)
-        if count == 0 or not np.any(shape[:count]):
+        if count == 0 or self.target.num_shape == 0 or not np.any(shape[:count]):
             return np.zeros(self.target.num_shape, np.float32)
         mapped = shape[:count].astype(np.float64) @ self._source_offsets("identity", count)
         used = self.correspondence.used
         basis = self.target.offsets("identity").double().numpy()[:, used].reshape(self.target.num_shape, -1)
-        gram = basis @ basis.T
-        gram = gram + RIDGE * np.trace(gram) / len(gram) * np.eye(len(gram))
-        return np.linalg.solve(gram, basis @ mapped).astype(np.float32)
+        return np.linalg.solve(_regularised_gram(basis, self.target, "identity"), basis @ mapped).astype(np.float32)

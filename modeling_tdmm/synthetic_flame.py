@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 
+from .io_utils import atomic_path
+
 NUM_VERTICES, NUM_FACES, NUM_SHAPE, NUM_EXPR = 5023, 9976, 300, 100
 
 
@@ -68,7 +70,8 @@ def face_like_flame_arrays(seed: int = 0) -> tuple[dict[str, object], np.ndarray
     the columns look like PCA components), padded with zero columns to FLAME's 300 identity and 100 expression
     columns; no names or colours. Like FLAME, the file has no eyelid shapes: ``eyelids [V, 3, 2]`` (left, right)
     are open-head-v1's, carried the same way, for :func:`write_smirk_eyelids`. A clip with open-head-v1
-    expression ``e [T, 50]`` is the same motion on this model with expression ``e @ mixing``.
+    expression ``e [T, 50]`` is the same motion on this model with expression ``e @ mixing`` (to first order:
+    the warp is not linear, so a displacement carried through it is exact only at small amplitudes).
     """
     from .face_model import EMBEDDED_MODELS, read_face_model_arrays
 
@@ -109,7 +112,8 @@ def face_like_flame_arrays(seed: int = 0) -> tuple[dict[str, object], np.ndarray
 def write_smirk_eyelids(eyelids: np.ndarray, folder: Path) -> Path:
     """SMIRK's eyelid blendshapes beside a model: ``l_eyelid.npy`` and ``r_eyelid.npy`` from ``eyelids [V, 3, 2]``."""
     for side, name in enumerate(("l_eyelid.npy", "r_eyelid.npy")):
-        np.save(folder / name, eyelids[:, :, side].astype(np.float32))
+        with atomic_path(folder / name) as tmp, open(tmp, "wb") as handle:
+            np.save(handle, eyelids[:, :, side].astype(np.float32))
     return folder
 
 

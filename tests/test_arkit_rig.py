@@ -1,5 +1,7 @@
 """ARKit-52 on open-head-v1: the shapes mean what Apple's names say, a clip is fitted with weights in [0, 1]
 that re-synthesise it, ARKit captures become clips and back, and the exports read as players expect."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +16,7 @@ from modeling_tdmm.arkit_rig import (
     UNUSED,
     ARKitRig,
     axis_angle_to_euler,
+    bounded_least_squares,
     euler_to_axis_angle,
 )
 from modeling_tdmm.arkit_take import ARKitTake
@@ -146,6 +149,15 @@ def test_live_link_round_trip_through_the_cli(tmp_path, clips):
     assert phone.face_model == "open-head-v1" and phone.source == "arkit" and phone.num_frames == clips[1].num_frames
 
 
+def test_bounded_least_squares_solves_unbounded_variables_exactly():
+    gram = np.array([[1.0, 0.999999], [0.999999, 1.0]])
+    wanted = np.array([[5.0, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = bounded_least_squares(gram, wanted @ gram, np.array([-np.inf, 0.0]), np.array([np.inf, 1.0]), np.zeros((1, 2)))
+    np.testing.assert_allclose(got, wanted, atol=1e-6)
+
+
 def test_a_capture_keeps_its_start_timecode_through_convert(tmp_path, rig, clips):
     """Audio / video sync in Unreal: a take that started at 01:02:03:04 exports from its clip at that timecode,
     also after resampling (the start is kept in seconds)."""
@@ -157,9 +169,10 @@ def test_a_capture_keeps_its_start_timecode_through_convert(tmp_path, rig, clips
     assert tdmm(["export", str(tmp_path / "phone.npz"), "-o", str(tmp_path / "again.csv")]) == 0
     assert (tmp_path / "again.csv").read_text().splitlines()[1].startswith("01:02:03:04.000,")
     assert rig.fit(phone.resample(50.0)).start_frame == 2 * take.start_frame
-    phone.attributes[START_KEY] = "soon"
-    with pytest.raises(ValueError, match=START_KEY):
-        rig.fit(phone)
+    for bad in ("soon", -1.0, 1e308, 10**400, float("nan")):
+        phone.attributes[START_KEY] = bad
+        with pytest.raises(ValueError, match=START_KEY):
+            rig.fit(phone)
 
 
 def test_arkit_json_export_is_keyed_by_apple_names(tmp_path, clips):

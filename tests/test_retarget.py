@@ -104,10 +104,31 @@ def test_eyelids_are_copied_where_both_models_have_them(head, fixture_flame, cli
         assert np.abs(trip.expression - clip.expression).mean() < 0.01
 
 
+def test_a_tracks_eyelid_values_survive_a_source_without_eyelid_shapes(head, fixture_flame, clips):
+    """A SMIRK track stores lid closure even when the FLAME file beside it has no eyelid shapes: kept, not lost."""
+    _, flame, mixing = fixture_flame
+    track = on_fixture(clips[0], mixing, flame.name)
+    track.eyelids = clips[0].eyelids
+    assert track.eyelids.max() > 0.5
+    np.testing.assert_array_equal(Retargeter(flame, head).retarget(track)[0].eyelids, clips[0].eyelids)
+
+
 def test_a_clip_of_another_model_is_refused(head, fixture_flame, clips):
     _, flame, _ = fixture_flame
     with pytest.raises(ValueError, match="--from-model"):
         Retargeter(flame, head).retarget(clips[0])
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: {**a, "v_template": a["v_template"] * 1000, "shapedirs": a["shapedirs"] * 1000}, "metres"),
+    (lambda a: {**a, "v_template": a["v_template"] * np.array([1.0, 1.6, 1.0])}, "do not align"),
+    (lambda a: {**a, "shapedirs": np.concatenate([a["shapedirs"][:, :, :300], 0 * a["shapedirs"][:, :, 300:]], 2)},
+     "expression shapes move none"),
+])
+def test_models_that_cannot_be_registered_are_refused_in_one_line(head, change, message):
+    arrays, _, _ = face_like_flame_arrays()
+    with pytest.raises(ValueError, match=message):
+        Retargeter(head, FaceModel(change(arrays), 300, "odd", source="odd.pkl"))
 
 
 def test_cli_retarget_both_ways(tmp_path, fixture_flame, clips, capsys):
