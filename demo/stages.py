@@ -57,19 +57,22 @@ def showcase_clip(model: FaceModel, seconds: float = 5.0, fps: float = 25.0) -> 
 
 
 def stage_face_model(out: Path) -> list[Path]:
-    """Contact sheets of open-head-v1 (its FACS shapes, its ARKit-52 shapes), an MP4 of a short clip on it,
-    and that clip as an animated glTF and as ARKit weights (Live Link Face CSV)."""
+    """Contact sheets of open-head-v2 (its FACS shapes, its ARKit-52 shapes, its subjects), an MP4 of a short
+    clip on it, and that clip as an animated glTF and as ARKit weights (Live Link Face CSV)."""
     from modeling_tdmm.arkit_io import write_live_link_csv
     from modeling_tdmm.arkit_rig import ARKitRig
     from modeling_tdmm.gltf import clip_to_glb
-    from modeling_tdmm.showcase import contact_sheet
+    from modeling_tdmm.showcase import contact_sheet, subject_sheet
     from modeling_tdmm.video import render_clip, write_frames
 
     folder = out / "face_model"
-    model = FaceModel.load("open-head-v1")
-    sheet = folder / "open-head-v1_contact_sheet.png"
+    model = FaceModel.load("open-head-v2")
+    sheet = folder / "open-head-v2_contact_sheet.png"
     count = contact_sheet(model, sheet, tile=224)
     print(f"  contact sheet: {count} shapes -> {sheet}")
+    subjects = folder / "subjects_contact_sheet.png"
+    count = subject_sheet(model, subjects)
+    print(f"  subjects: {count} -> {subjects}")
     rig = ARKitRig(model)
     arkit_sheet = folder / "arkit52_contact_sheet.png"
     contact_sheet(model, arkit_sheet, tile=224, poses=rig.poses())
@@ -84,7 +87,7 @@ def stage_face_model(out: Path) -> list[Path]:
     take = folder / "showcase_arkit.csv"
     write_live_link_csv(rig.fit(clip), take)
     print(f"  video: {video}\n  glTF:  {glb}\n  ARKit: {take} (Live Link Face CSV)")
-    return [sheet, arkit_sheet, clip_path, video, glb, take]
+    return [sheet, arkit_sheet, subjects, clip_path, video, glb, take]
 
 
 def stage_corpus(out: Path, num_clips: int = 2000) -> list[Path]:
@@ -99,7 +102,7 @@ def stage_corpus(out: Path, num_clips: int = 2000) -> list[Path]:
     stats = build_corpus(folder, "procedural", num_clips=num_clips, seed=0, num_shards=2)
     print(f"  corpus: {stats['num_clips']} clips, {stats['hours']:.2f} h -> {folder}")
     test = datasets.load_dataset(str(folder), split="test").with_format("numpy")
-    model = FaceModel.load("open-head-v1")
+    model = FaceModel.load("open-head-v2")
     outputs = [folder / "README.md", folder / "stats.png"]
     chosen: dict[str, int] = {}
     for i, row in enumerate(test):  # one clip per focus category, plus an emotion transition

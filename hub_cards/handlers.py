@@ -88,7 +88,7 @@ def clip_from_inputs(inputs: Any) -> FaceClip:
         fps = float(inputs.get("fps", 25.0))
     except (TypeError, ValueError):
         raise HandlerInputError(f'"inputs.fps": expected a number, got {inputs.get("fps")!r:.40}') from None
-    return FaceClip(**fields, fps=fps, face_model=str(inputs.get("face_model", "open-head-v1")), origin="inputs")
+    return FaceClip(**fields, fps=fps, face_model=str(inputs.get("face_model", "open-head-v2")), origin="inputs")
 
 
 def _encoded(path: Path) -> str:

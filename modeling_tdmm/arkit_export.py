@@ -23,7 +23,7 @@ ARKIT_SUFFIXES = (".csv", ".json", ".glb")
 
 def take_to_glb(take: ARKitTake, path: str | os.PathLike, rig: ARKitRig | None = None,
                 shape: np.ndarray | None = None, name: str = "face") -> None:
-    """Write ``take`` to ``path`` (``.glb``), atomically: open-head-v1 on identity ``shape`` with 52 morph
+    """Write ``take`` to ``path`` (``.glb``), atomically: the open head on identity ``shape`` with 52 morph
     targets named as ARKit names them (``extras.targetNames``, canonical order) animated by the weights,
     and the head's yaw, pitch and roll on the head joint. The jaw and eyes move through their ARKit shapes
     (baked morphs), not joints, so a player that maps ARKit names needs nothing else."""

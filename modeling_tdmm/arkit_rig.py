@@ -36,7 +36,7 @@ import torch
 from .arkit_names import ARKIT_NAMES
 from .arkit_take import ARKitTake, timecode_rate
 from .clip import FaceClip
-from .face_model import FaceModel
+from .face_model import FaceModel, face_model_family
 from .facs import expression_names
 from .rotations import axis_angle_to_matrix, matrix_to_axis_angle
 
@@ -236,13 +236,13 @@ class ARKitRig:
     @classmethod
     @functools.cache
     def default(cls) -> ARKitRig:
-        """The rig on the embedded open-head-v1, built once per process."""
+        """The rig on the embedded open-head-v2, built once per process."""
         return cls()
 
     def __init__(self, face_model: FaceModel | None = None, passes: int = 8) -> None:
-        self.model = face_model or FaceModel.load("open-head-v1")
-        if self.model.name != "open-head-v1":
-            raise ValueError(f"ARKit shapes are defined on open-head-v1, not {self.model.name}")
+        self.model = face_model or FaceModel.load("open-head-v2")
+        if face_model_family(self.model.name) != "open-head":
+            raise ValueError(f"ARKit shapes are defined on the open head (open-head-v2, open-head-v1), not {self.model.name}")
         self.recipes = recipe_matrix()
         self.unknowns = _unknowns(self.recipes)
         self.passes = passes
@@ -289,7 +289,7 @@ class ARKitRig:
     @torch.no_grad()
     def fit(self, clip: FaceClip) -> ARKitTake:
         """ARKit weights ``[T, 52]`` in [0, 1] of an open-head-v1 clip, with head and eye angles."""
-        if clip.face_model != self.model.name:
+        if face_model_family(clip.face_model) != face_model_family(self.model.name):
             raise ValueError(f"{clip.clip_id or clip.origin}: clip is on {clip.face_model}; ARKit weights are fitted on "
                              f"{self.model.name} clips only; move a FLAME clip onto it first: tdmm retarget CLIP --to "
                              f"{self.model.name} --from-model FLAME.pkl -o out.npz")

@@ -84,7 +84,7 @@ def _face_model_for(clip, requested: str | None):
     if clip.face_model.startswith("flame"):
         raise ValueError(
             f"{clip.origin}: this clip is for {clip.face_model[:40]}; pass --face-model /path/to/FLAME.pkl "
-            "(FLAME is licensed and not shipped), or --face-model open-head-v1 to preview it on the embedded head"
+            "(FLAME is licensed and not shipped), or --face-model open-head-v2 to preview it on the embedded head"
         )
     raise ValueError(f"{clip.origin}: the clip's face_model {clip.face_model[:60]!r} is not an embedded model "
                      f"{sorted(EMBEDDED_MODELS)}; pass its file with --face-model PATH")
@@ -277,7 +277,7 @@ def build_parser(more_commands: Callable[[Any], None] | None = None) -> argparse
     p.add_argument("input")
     p.add_argument("-o", "--output", required=True, type=output_file)
     p.add_argument("--face-model", type=face_model_arg, default=None,
-                   help="open-head-v1 (default for procedural clips) or a FLAME .pkl/.npz path")
+                   help="open-head-v2 (default for procedural clips), open-head-v1 or a FLAME .pkl/.npz path")
     p.add_argument("--size", type=ranged(int, 8, 4096), default=256, help="height of a view in pixels")
     p.add_argument("--side-view", action="store_true", help="add a profile view beside the frontal one")
     p.add_argument("--caption", default=None, help="text drawn on every frame")
@@ -297,9 +297,9 @@ def build_parser(more_commands: Callable[[Any], None] | None = None) -> argparse
                         "a clip is resampled to it")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("retarget", help="move a clip to another face model (a FLAME file <-> open-head-v1) through its geometry")
+    p = sub.add_parser("retarget", help="move a clip to another face model (a FLAME file <-> the open head) through its geometry")
     p.add_argument("input", help="clip.npz or tracker output (SMIRK, DECA/EMOCA/SPECTRE)")
-    p.add_argument("--to", required=True, type=face_model_arg, help="target face model: open-head-v1 or a FLAME .pkl/.npz path")
+    p.add_argument("--to", required=True, type=face_model_arg, help="target face model: open-head-v2, open-head-v1 or a FLAME .pkl/.npz path")
     p.add_argument("--from-model", type=face_model_arg, default=None,
                    help="the clip's own face model (default: the embedded model the clip names; FLAME clips need the file)")
     p.add_argument("-o", "--output", required=True, type=output_file, help="out.npz (or .mp4 / .gif / .glb on the target)")

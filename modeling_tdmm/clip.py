@@ -104,7 +104,7 @@ class FaceClip:
     prompt: str = ""
     captions: list[str] = field(default_factory=list)
     source: str = "unknown"
-    face_model: str = "open-head-v1"
+    face_model: str = "open-head-v2"
     attributes: dict[str, Any] = field(default_factory=dict)
     origin: str = field(default="clip", repr=False, compare=False)
 

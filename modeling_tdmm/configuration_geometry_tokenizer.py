@@ -42,7 +42,7 @@ class GeometryTokenizerConfig(PretrainedConfig):
             quantisation errors are independent and decoded motion flickers (its frame-to-frame speed
             was 3-4 x the original's, and the evaluator read the flicker as other emotions and
             intensities). The filter is in the training loop, so the decoder learns what to hand it.
-        face_model: ``"open-head-v1"`` or the name of the FLAME file the model was trained with
+        face_model: ``"open-head-v2"`` (or ``"open-head-v1"``) or the name of the FLAME file the model was trained with
             (FLAME's arrays are never saved; pass its path to :meth:`load_face_model`).
         face_model_num_shape: identity width of that face model.
     """
@@ -71,8 +71,8 @@ class GeometryTokenizerConfig(PretrainedConfig):
         vertex_loss_vertices: int = 1500,
         vertex_loss_frames: int = 512,
         output_smoothing: float = 0.0,
-        face_model: str = "open-head-v1",
-        face_model_num_shape: int = 12,
+        face_model: str = "open-head-v2",
+        face_model_num_shape: int = 21,
         **kwargs,
     ) -> None:
         if downsample not in (1, 2, 4):

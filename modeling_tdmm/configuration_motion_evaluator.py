@@ -73,7 +73,7 @@ class MotionEvaluatorConfig(PretrainedConfig):
         noise_augmentation: float = 0.0,
         duplicate_threshold: float = 0.6,
         fps: float = 25.0,
-        face_model: str = "open-head-v1",
+        face_model: str = "open-head-v2",
         **kwargs,
     ) -> None:
         if not 0 < contrastive_temperature:

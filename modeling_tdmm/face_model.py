@@ -1,12 +1,12 @@
-"""One differentiable layer for FLAME-format face models (real FLAME files or ``open-head-v1``).
+"""One differentiable layer for FLAME-format face models (real FLAME files or the embedded open heads).
 
 Inputs follow the clip contract: ``shape [B, S]`` (or ``[S]`` shared by the batch),
 ``expression [B, E]``, ``jaw_pose``/``head_pose``/``neck_pose [B, 3]`` axis-angle radians,
 ``eye_pose [B, 6]`` (left then right), ``eyelids [B, 2]`` closure weights (0 = open). The output
 is vertices ``[B, V, 3]`` in metres (y up, the face looks along +z).
 
-Real FLAME files are read from the user's path and never copied anywhere; ``open-head-v1``
-is our licence-free embedded head (``modeling_tdmm/assets/open-head-v1.npz``).
+Real FLAME files are read from the user's path and never copied anywhere; ``open-head-v2``
+(the default) and ``open-head-v1`` are our licence-free embedded heads (``modeling_tdmm/assets/``).
 """
 from __future__ import annotations
 
@@ -26,13 +26,15 @@ from .rotations import axis_angle_to_matrix
 from .safe_pickle import load_pickle
 
 ASSETS = Path(__file__).parent / "assets"
-EMBEDDED_MODELS = {"open-head-v1": ASSETS / "open-head-v1.npz"}
+#: The embedded licence-free heads; v2 = v1 plus subject attribute components (one family, see face_model_family).
+EMBEDDED_MODELS = {"open-head-v1": ASSETS / "open-head-v1.npz", "open-head-v2": ASSETS / "open-head-v2.npz"}
+DEFAULT_FACE_MODEL = "open-head-v2"
 FLAME_NUM_SHAPE = 300
 NUM_JOINTS = 5
 JOINT_NAMES = ("global", "neck", "jaw", "left_eye", "right_eye")
 REQUIRED_KEYS = ("v_template", "f", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table")
 #: Float arrays that must be finite wherever a file has them.
-FLOAT_KEYS = ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "eyelid_dirs", "vertex_colors")
+FLOAT_KEYS = ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "eyelid_dirs", "vertex_colors", "albedo_dirs")
 
 
 class FaceModelFormatError(ValueError):
@@ -130,8 +132,12 @@ def _eyelid(path: Path, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def face_model_family(name: str) -> str:
-    """``flame2020`` and ``flame2023`` share FLAME's parameter layout and count as one family."""
-    return "flame" if name.startswith("flame") else name
+    """Models whose clips mean the same motion count as one family: ``flame2020`` and ``flame2023``
+    share FLAME's parameter layout (``"flame"``); ``open-head-v1`` and ``open-head-v2`` share every
+    array but v2's appended identity columns (``"open-head"``)."""
+    if name.startswith("flame"):
+        return "flame"
+    return "open-head" if name in EMBEDDED_MODELS else name
 
 
 def _guess_flame_name(source: str) -> str:
@@ -199,12 +205,17 @@ class FaceModel(nn.Module):
         self.register_buffer("eyelid_dirs", None if eyelids is None else flat(np.asarray(eyelids, dtype=np.float64)))
         colors = arrays.get("vertex_colors")
         self.register_buffer("vertex_colors", None if colors is None else torch.tensor(np.asarray(colors), dtype=torch.float32))
+        albedo_dirs = arrays.get("albedo_dirs")
+        if albedo_dirs is not None and (colors is None or np.shape(albedo_dirs) != (num_v, 3, num_shape)):
+            raise FaceModelFormatError(f"{source}: key 'albedo_dirs' should have shape [{num_v}, 3, {num_shape}] "
+                                       f"(one colour change per identity column) beside 'vertex_colors', got {list(np.shape(albedo_dirs))}")
+        self.register_buffer("albedo_dirs", None if albedo_dirs is None else torch.tensor(np.asarray(albedo_dirs), dtype=torch.float32))
         self._warned_no_eyelids = False
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, name_or_path: str | os.PathLike = "open-head-v1", eyelids_dir: str | os.PathLike | None = None) -> "FaceModel":
-        """Load ``"open-head-v1"``, a FLAME ``.pkl`` (2020/2023) or a FLAME-layout ``.npz``.
+    def load(cls, name_or_path: str | os.PathLike = DEFAULT_FACE_MODEL, eyelids_dir: str | os.PathLike | None = None) -> "FaceModel":
+        """Load an embedded model (``"open-head-v2"``, ``"open-head-v1"``), a FLAME ``.pkl`` (2020/2023) or a FLAME-layout ``.npz``.
 
         For FLAME, SMIRK's eyelid blendshapes (``l_eyelid.npy``, ``r_eyelid.npy``, each
         ``[5023, 3]``) are picked up from ``eyelids_dir`` or the model's own folder if present.
@@ -367,8 +378,7 @@ class FaceModel(nn.Module):
         Identity coefficients do not carry over between face models, so a clip made for
         another one is shown with the neutral identity (and a warning).
         """
-        same_family = clip.face_model == self.name or (clip.face_model.startswith("flame") and self.name.startswith("flame"))
-        if same_family:
+        if face_model_family(clip.face_model) == face_model_family(self.name):
             return torch.as_tensor(clip.shape[: self.num_shape])
         warnings.warn(
             f"clip '{clip.clip_id or clip.origin}' was made for {clip.face_model}, shown with {self.name}: "
@@ -397,6 +407,13 @@ class FaceModel(nn.Module):
             )
         return np.concatenate(out)
 
-    def albedo(self) -> np.ndarray | None:
-        """Per-vertex base colours ``[V, 3]`` in [0, 1] where the model has them."""
-        return None if self.vertex_colors is None else self.vertex_colors.numpy()
+    def albedo(self, shape: torch.Tensor | np.ndarray | None = None) -> np.ndarray | None:
+        """Per-vertex base colours ``[V, 3]`` in [0, 1] where the model has them, for identity
+        ``shape [<= S]`` where the model's identity columns change colour (``albedo_dirs``)."""
+        if self.vertex_colors is None:
+            return None
+        colors = self.vertex_colors
+        betas = self._coeffs(shape, self.num_shape, "shape", 1)
+        if self.albedo_dirs is not None and betas is not None and betas.shape[1]:
+            colors = (colors + torch.einsum("vck,k->vc", self.albedo_dirs[:, :, : betas.shape[1]], betas[0])).clamp(0.0, 1.0)
+        return colors.numpy()

@@ -100,7 +100,7 @@ def write_animated_glb(path: str | os.PathLike, model: FaceModel, shape: torch.T
         "POSITION": buf.add(rest, "VEC3", _FLOAT, _ARRAY_BUFFER, bounds=True),
         "NORMAL": buf.add(vertex_normals(rest, faces), "VEC3", _FLOAT, _ARRAY_BUFFER),
     }
-    albedo = model.albedo()
+    albedo = model.albedo(shape)
     if albedo is not None:
         attributes["COLOR_0"] = buf.add(albedo, "VEC3", _FLOAT, _ARRAY_BUFFER)
     lbs = model.lbs_weights.numpy()

@@ -18,7 +18,9 @@ import numpy as np
 import torch
 
 from .clip import FaceClip
+from .face_model import face_model_family
 from .modeling_language2motion import DEFAULT_GUIDANCE, check_generation_options
+from .open_head.subjects import subject_identity
 from .processing_face_tokens import (
     LANGUAGE2MOTION,
     PROCESSOR_FILE,
@@ -151,11 +153,19 @@ class Language2Motion:
         return codes
 
     def decode(self, codes: np.ndarray, prompt: str = "", num_frames: int | None = None, clip_id: str = "generated") -> FaceClip:
-        """Face-token ids ``[T']`` -> a clip at the model's frame rate (``num_frames`` cuts it to length)."""
+        """Face-token ids ``[T']`` -> a clip at the model's frame rate (``num_frames`` cuts it to length).
+
+        On the open head the clip's identity is the subject ``prompt`` names ("an elderly man", "a
+        child": :func:`~modeling_tdmm.open_head.subjects.subject_identity`); other face models get
+        the neutral identity (their identity spaces have no such meaning)."""
         if self.processor is None or self.processor.tokenizer is None:
             raise RuntimeError("Language2Motion needs a geometry tokenizer to decode face tokens to motion")
-        return self.processor.codes_to_clip(codes, fps=float(self.model.config.fps), num_frames=num_frames, prompt=prompt,
-                                            clip_id=clip_id)
+        config = self.processor.tokenizer.config
+        shape = None
+        if face_model_family(config.face_model) == "open-head":
+            shape = subject_identity(prompt)[: config.face_model_num_shape]
+        return self.processor.codes_to_clip(codes, fps=float(self.model.config.fps), shape=shape, num_frames=num_frames,
+                                            prompt=prompt, clip_id=clip_id)
 
     def generate_with_codes(self, prompts: Sequence[str], seconds: float | None = None, num_frames: int | None = None,
                             **kwargs: Any) -> list[tuple[FaceClip, np.ndarray]]:

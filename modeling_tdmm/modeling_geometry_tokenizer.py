@@ -173,7 +173,7 @@ class GeometryTokenizer(PreTrainedModel):
 
     The face model used for the mesh loss and for ``decode(..., shape=...)`` vertices is held
     outside the module state (never saved): attach it with :meth:`attach_face_model`, or let
-    :meth:`load_face_model` find open-head-v1 (shipped beside the weights) or a FLAME path.
+    :meth:`load_face_model` find the embedded open head (shipped beside the weights) or a FLAME path.
     """
 
     config_class = GeometryTokenizerConfig
@@ -391,9 +391,9 @@ class GeometryTokenizer(PreTrainedModel):
         """Attach and return the face model named in the config (FLAME needs ``path``)."""
         from .face_model import EMBEDDED_MODELS, FaceModel
 
-        if path is None and self.config.face_model == "open-head-v1":
+        if path is None and self.config.face_model in EMBEDDED_MODELS:
             beside = Path(str(self.name_or_path)) / "face_model.npz"
-            path = str(beside) if beside.exists() else str(EMBEDDED_MODELS["open-head-v1"])
+            path = str(beside) if beside.exists() else str(EMBEDDED_MODELS[self.config.face_model])
         if path is None:
             raise ValueError(
                 f"this tokenizer was trained with {self.config.face_model}, which is licensed and not stored with "
@@ -444,8 +444,8 @@ class GeometryTokenizer(PreTrainedModel):
         return verts.view(batch, frames, -1, 3)
 
     def save_pretrained(self, save_directory, *args, **kwargs):
-        """Save weights, config and the :data:`REMOTE_CODE_FILES`; open-head-v1 (licence-free) is
-        saved beside them, FLAME never."""
+        """Save weights, config and the :data:`REMOTE_CODE_FILES`; an embedded open head (licence-free)
+        is saved beside them, FLAME never."""
         super().save_pretrained(save_directory, *args, **kwargs)
         for name in REMOTE_CODE_FILES:
             shutil.copyfile(Path(__file__).with_name(name), Path(save_directory) / name)
@@ -455,11 +455,11 @@ class GeometryTokenizer(PreTrainedModel):
         data = json.loads(config_file.read_text())
         data["auto_map"] = {k: (v[0] if isinstance(v, list) else v) for k, v in data.get("auto_map", {}).items()}
         config_file.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        if self.config.face_model == "open-head-v1":
-            from .face_model import EMBEDDED_MODELS
+        from .face_model import EMBEDDED_MODELS
 
+        if self.config.face_model in EMBEDDED_MODELS:
             source = Path(str(self.name_or_path)) / "face_model.npz"
-            source = source if source.exists() else EMBEDDED_MODELS["open-head-v1"]
+            source = source if source.exists() else EMBEDDED_MODELS[self.config.face_model]
             target = Path(save_directory) / "face_model.npz"
             if source.resolve() != target.resolve():
                 target.write_bytes(source.read_bytes())

@@ -1,4 +1,4 @@
-"""Pictures of a face model: a labelled contact sheet of its shapes."""
+"""Pictures of a face model: a labelled contact sheet of its shapes, and one of its subjects."""
 from __future__ import annotations
 
 import os
@@ -77,4 +77,39 @@ def contact_sheet(model: FaceModel, path: str | os.PathLike, tile: int = 192, co
     return len(poses)
 
 
-__all__ = ["contact_sheet", "face_camera"]
+SUBJECT_AGES = ("child", "young adult", "middle-aged", "elderly")
+SUBJECT_GENDERS = ("woman", "man", "person")
+
+
+def subject_sheet(model: FaceModel, path: str | os.PathLike, tile: int = 192) -> int:
+    """Render the open head's subjects (rows: :data:`SUBJECT_AGES`; columns: each of
+    :data:`SUBJECT_GENDERS` from the front and from the side) at their mean identities.
+
+    Returns the number of subjects. The PNG is written atomically.
+    """
+    from .open_head.subjects import mean_identity
+
+    label_h = 22
+    views = (0.0, 70.0)
+    sheet = Image.new("RGB", (len(SUBJECT_GENDERS) * len(views) * tile, len(SUBJECT_AGES) * (tile + label_h)), (250, 250, 250))
+    draw = ImageDraw.Draw(sheet)
+    font = label_font(13)
+    faces = model.faces.numpy()
+    with torch.no_grad():
+        for r, age in enumerate(SUBJECT_AGES):
+            for c, gender in enumerate(SUBJECT_GENDERS):
+                shape = torch.as_tensor(mean_identity(age, gender)[: model.num_shape])
+                verts = model(shape=shape).numpy()[0]
+                albedo = model.albedo(shape)
+                x = c * len(views) * tile
+                y = r * (tile + label_h)
+                for k, yaw in enumerate(views):
+                    image = render_mesh(verts, faces, albedo, tile, Camera.framing(verts, yaw_deg=yaw), supersample=2)
+                    sheet.paste(Image.fromarray(image), (x + k * tile, y + label_h))
+                draw.text((x + 6, y + 3), f"{age} {gender}", fill=(20, 20, 20), font=font)
+    with atomic_path(path) as tmp:
+        sheet.save(tmp, format="PNG")
+    return len(SUBJECT_AGES) * len(SUBJECT_GENDERS)
+
+
+__all__ = ["SUBJECT_AGES", "SUBJECT_GENDERS", "contact_sheet", "face_camera", "subject_sheet"]

@@ -15,6 +15,7 @@ import torch
 from tqdm import tqdm
 
 from .clip import FaceClip
+from .face_model import face_model_family
 from .motion_data import MotionCollator
 
 
@@ -48,7 +49,7 @@ class TextMotionEvaluator:
         for clip in clips:
             if isinstance(clip, dict):
                 clip = FaceClip.from_dict(clip, origin=str(clip.get("clip_id", "row")))
-            if clip.face_model != self.config.face_model:
+            if face_model_family(clip.face_model) != face_model_family(self.config.face_model):
                 raise ValueError(f"{clip.clip_id or clip.origin}: a {clip.face_model} clip; this evaluator reads "
                                  f"{self.config.face_model} parameters (retarget the clip first)")
             if abs(clip.fps - self.config.fps) > 1e-6:

@@ -113,12 +113,13 @@ def render_clip(
     """
     check_render(clip.num_frames, model.num_vertices, size, 2 if side_view else 1, supersample, clip.clip_id or clip.origin)
     verts = model.clip_vertices(clip)
-    rest = model().detach().numpy()[0]
+    identity = model.identity_for(clip)
+    rest = model(shape=identity).detach().numpy()[0]
     cameras = [Camera.framing(rest, margin=1.0)]
     if side_view:
         cameras.append(Camera.framing(rest, yaw_deg=90.0, margin=1.0))
     faces = model.faces.numpy()
-    albedo = model.albedo()
+    albedo = model.albedo(identity)
     frames = np.empty((clip.num_frames, size, size * len(cameras), 3), dtype=np.uint8)
     for t in tqdm(range(clip.num_frames), desc="render", disable=not progress, unit="frame"):
         views = [render_mesh(verts[t], faces, albedo, size, cam, supersample) for cam in cameras]

@@ -49,7 +49,7 @@ def recipe_vectors(name: str) -> tuple[np.ndarray, np.ndarray, float]:
             expr[index[f"{au}_L"]] += weight
             expr[index[f"{au}_R"]] += weight
         else:
-            raise KeyError(f"lexicon entry '{name}' uses {au}, which open-head-v1 does not have")
+            raise KeyError(f"lexicon entry '{name}' uses {au}, which the open head does not have")
     return expr, lids, descriptor.jaw
 
 
@@ -222,7 +222,7 @@ def _idle(clip: _Clip) -> None:
     clip.jaw[:, 0] += 0.006 * (0.5 + 0.5 * np.sin(2 * np.pi * rng.uniform(0.1, 0.3) * t))
 
 
-def synthesize(spec: PromptSpec, fps: float = FPS, face_model: str = "open-head-v1") -> FaceClip:
+def synthesize(spec: PromptSpec, fps: float = FPS, face_model: str = "open-head-v2") -> FaceClip:
     """Motion, attributes and captions for one spec; deterministic given ``spec.seed``/``index``."""
     rng = np.random.default_rng([spec.seed, 1, spec.index])
     num_frames = max(2, int(round(spec.duration * fps)))

@@ -131,7 +131,7 @@ def test_clips_on_other_face_models_are_refused(rig, clips):
     clip = clips[0]
     flame = FaceClip(expression=clip.expression, jaw_pose=clip.jaw_pose, eyelids=clip.eyelids, head_pose=clip.head_pose,
                      shape=np.zeros(10, np.float32), fps=clip.fps, face_model="flame2020")
-    with pytest.raises(ValueError, match="flame2020.*open-head-v1"):
+    with pytest.raises(ValueError, match="flame2020.*open-head-v2"):
         rig.fit(flame)
 
 
@@ -146,7 +146,7 @@ def test_live_link_round_trip_through_the_cli(tmp_path, clips):
     np.testing.assert_allclose(again.weights, first.weights, atol=1e-3)
     np.testing.assert_allclose(again.head, first.head, atol=1e-6)
     phone = FaceClip.load(tmp_path / "phone.npz")
-    assert phone.face_model == "open-head-v1" and phone.source == "arkit" and phone.num_frames == clips[1].num_frames
+    assert phone.face_model == "open-head-v2" and phone.source == "arkit" and phone.num_frames == clips[1].num_frames
 
 
 def test_bounded_least_squares_solves_unbounded_variables_exactly():
@@ -220,7 +220,7 @@ def test_a_tracks_corpus_takes_phone_captures(tmp_path, rig, clips):
     accepted, rejected = scan_tracks(folder, manifest)
     assert [item.key for item in accepted] == ["take01.csv"] and rejected == []
     clip = read_tracker_file(folder / "take01.csv")
-    assert clip.face_model == "open-head-v1" and clip.num_frames == clips[4].num_frames
+    assert clip.face_model == "open-head-v2" and clip.num_frames == clips[4].num_frames
 
 
 def test_the_readme_table_says_what_each_shape_is():

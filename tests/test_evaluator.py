@@ -61,7 +61,7 @@ def test_clips_at_another_frame_rate_are_read_at_the_evaluators(evaluator, clips
 def test_other_face_models_are_refused(evaluator, clips):
     clip = clips[0]
     clip.face_model = "flame2020"
-    with pytest.raises(ValueError, match="flame2020 clip; this evaluator reads open-head-v1"):
+    with pytest.raises(ValueError, match="flame2020 clip; this evaluator reads open-head-v2"):
         evaluator.embed_clips([clip])
     clip.face_model = "open-head-v1"
 

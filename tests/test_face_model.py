@@ -188,14 +188,19 @@ def test_gradients_flow_to_all_inputs(open_head):
         assert tensor.grad is not None and torch.isfinite(tensor.grad).all() and tensor.grad.abs().sum() > 0, name
 
 
-def test_committed_asset_is_what_the_builder_makes(open_head):
+@pytest.mark.parametrize("version", ["open-head-v1", "open-head-v2"])
+def test_committed_asset_is_what_the_builder_makes(version):
+    from modeling_tdmm.face_model import EMBEDDED_MODELS
     from modeling_tdmm.open_head.build import build_arrays
 
-    built = build_arrays()
-    with np.load(FaceModel.__module__ and __import__("modeling_tdmm.face_model", fromlist=["x"]).EMBEDDED_MODELS["open-head-v1"]) as data:
-        for key in ("v_template", "f", "shapedirs", "weights", "J_regressor", "eyelid_dirs"):
-            np.testing.assert_allclose(built[key], data[key], atol=1e-6, err_msg=key)
+    built = build_arrays(version)
+    with np.load(EMBEDDED_MODELS[version]) as data:
+        assert sorted(data.files) == sorted(built)
+        for key in ("v_template", "f", "shapedirs", "weights", "J_regressor", "eyelid_dirs", "vertex_colors", "albedo_dirs"):
+            if key in built:
+                np.testing.assert_allclose(built[key], data[key], atol=1e-6, err_msg=key)
         assert list(data["expression_names"]) == list(built["expression_names"])
+        assert list(data["identity_names"]) == list(built["identity_names"]) and str(data["name"]) == version
 
 
 def test_unconvertible_unused_chumpy_entry_is_skipped(tmp_path, flame_files):

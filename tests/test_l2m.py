@@ -18,6 +18,7 @@ from modeling_tdmm.language2motion import Language2Motion, PromptError
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.modeling_language2motion import DEFAULT_GUIDANCE, REMOTE_CODE_FILES, Language2MotionModel
 from modeling_tdmm.motion_data import TextMotionCollator
+from modeling_tdmm.open_head.subjects import IDENTITY_NAMES, subject_identity
 from modeling_tdmm.processing_face_tokens import PROCESSOR_FILE, FaceTokenProcessor
 from modeling_tdmm.text_encoders import resolve_text_encoder
 from tdmm_eval.l2m_eval import token_accuracy
@@ -323,9 +324,13 @@ def test_pipeline_reuses_from_pretrained_checks_and_the_one_duration_conversion(
 def test_generated_clips_decode_with_the_geometry_tokenizer(model, text_tokenizer, geometry):
     processor = FaceTokenProcessor.for_tokenizer(GeometryTokenizer.from_pretrained(geometry).eval(), str(geometry))
     l2m = Language2Motion(model, text_tokenizer, processor)
-    clips = l2m.generate(["a person smiles", "a person frowns"], seconds=0.6, seed=0)
-    assert [c.num_frames for c in clips] == [15, 15] and clips[1].prompt == "a person frowns"
+    clips = l2m.generate(["a young woman smiles", "an elderly man frowns"], seconds=0.6, seed=0)
+    assert [c.num_frames for c in clips] == [15, 15] and clips[1].prompt == "an elderly man frowns"
     assert clips[0].expression.shape == (15, 50) and np.isfinite(clips[0].expression).all()
+    # the clip shows the subject its prompt names (open head: long hair for her, grey hair for him)
+    np.testing.assert_array_equal(clips[0].shape, subject_identity("a young woman smiles"))
+    names = list(IDENTITY_NAMES)
+    assert clips[0].shape[names.index("long hair")] == 1 and clips[1].shape[names.index("grey hair")] == 1
 
 
 def test_factorised_tokens_train_on_the_distribution_they_sample_from(text_tokenizer):

@@ -60,7 +60,7 @@ def test_cli_describe_json_and_tracker_files(tmp_path, m2l_folder, capsys):
     np.savez(tmp_path / "deca.npz", exp=np.zeros((8, 50)), pose=np.zeros((8, 6)))
     assert tdmm(["describe", str(tmp_path / "deca.npz"), "--model", str(m2l_folder)]) == 2
     err = capsys.readouterr().err
-    assert "Traceback" not in err and "'flame2020' motion but the geometry tokenizer was trained on 'open-head-v1'" in err
+    assert "Traceback" not in err and "'flame2020' motion but the geometry tokenizer was trained on 'open-head-v2'" in err
 
 
 def test_pipeline_describes_clips_and_files(tmp_path, m2l_folder):

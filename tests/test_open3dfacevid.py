@@ -80,7 +80,7 @@ def clips():
 def test_clip_shape_rate_and_liveliness(clips):
     for clip in clips:
         assert clip.fps == 25 and 100 <= clip.num_frames <= 150
-        assert clip.face_model == "open-head-v1" and clip.source == "procedural"
+        assert clip.face_model == "open-head-v2" and clip.source == "procedural"
         assert clip.head_pose.std(0).max() > 0.002  # idle motion: never frozen
         assert clip.expression.min() >= 0 and clip.expression.max() <= 1.2
 

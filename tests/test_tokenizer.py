@@ -204,7 +204,7 @@ def test_processor_save_load_and_clip_round_trip(tmp_path):
     text = processor.clip_to_text(clip)
     assert text.count("<|face_") == 10 + 2  # ten codes and the two markers
     back = processor.text_to_clip(text, clip_id="x")
-    assert back.num_frames == 10 and back.face_model == "open-head-v1"
+    assert back.num_frames == 10 and back.face_model == "open-head-v2"
     np.testing.assert_array_equal(processor.clip_to_codes(back).shape, (10,))
 
 
@@ -248,7 +248,7 @@ def test_clips_of_another_face_model_are_refused_flame_family_accepted(tmp_path,
     tiny().save_pretrained(tmp_path / "open_head_tok")
     assert tdmm(["tokenize", str(tmp_path / "deca.npz"), "--geometry-tokenizer", str(tmp_path / "open_head_tok")]) == 2
     err = capsys.readouterr().err
-    assert "'flame2020' motion but the geometry tokenizer was trained on 'open-head-v1'" in err and "Traceback" not in err
+    assert "'flame2020' motion but the geometry tokenizer was trained on 'open-head-v2'" in err and "Traceback" not in err
     flame = GeometryTokenizer(GeometryTokenizerConfig(codebook_size=16, code_dim=8, hidden_size=16, num_res_blocks=1,
                                                       face_model="flame2023", face_model_num_shape=300))
     flame.save_pretrained(tmp_path / "flame_tok")

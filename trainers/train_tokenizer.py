@@ -35,7 +35,7 @@ from tdmm_train.training_utils import (
 @dataclass
 class ScriptArguments(CorpusArguments):
     window: int = field(default=64, metadata={"help": "training crop length in frames"})
-    face_model: str = field(default="open-head-v1", metadata={"help": "open-head-v1 or a FLAME .pkl/.npz path"})
+    face_model: str = field(default="open-head-v2", metadata={"help": "open-head-v2, open-head-v1 or a FLAME .pkl/.npz path"})
     max_eval_clips: int = 200
 
 

@@ -39,22 +39,41 @@ class Head:
 def skin_colors(v: np.ndarray) -> np.ndarray:
     """Albedo for skin vertices ``[N, 3]``: skin, lips, brows, nostrils and a short hair cap."""
     x, y, z = v[:, 0], v[:, 1], v[:, 2]
-    ax = np.abs(x)
     colors = np.tile(SKIN, (len(v), 1))
-    front = z > 0.02
-    lips = np.clip(1 - (ax / MOUTH_HALF_WIDTH) ** 4, 0, 1) * np.exp(-(((y - Y_MOUTH) / 0.0068) ** 6)) * front
+    lips = lip_mask(v)
     colors = colors * (1 - lips[:, None]) + LIPS * lips[:, None]
-    brow_y = 0.034 + 0.004 * np.exp(-(((ax - 0.030) / 0.012) ** 2)) - 0.002 * (ax > 0.045)
-    brows = np.exp(-(((y - brow_y) / 0.0026) ** 4)) * smoothstep(0.010, 0.016, ax) * (1 - smoothstep(0.050, 0.056, ax)) * front
-    colors = colors * (1 - 0.85 * brows[:, None]) + BROWS * 0.85 * brows[:, None]
-    nostril = gauss(ax, y, 0.0075, -0.0315, 0.0035, 0.0018) * (z > 0.08)
+    brows = 0.85 * brow_mask(v)
+    colors = colors * (1 - brows[:, None]) + BROWS * brows[:, None]
+    nostril = gauss(np.abs(x), y, 0.0075, -0.0315, 0.0035, 0.0018) * (z > 0.08)
     colors = colors * (1 - nostril[:, None]) + NOSTRIL * nostril[:, None]
-    # Hairline: high on the forehead, down to the ears at the sides and the nape at the back.
+    hair = hair_cap(v)
+    return colors * (1 - hair[:, None]) + HAIR * hair[:, None]
+
+
+def lip_mask(v: np.ndarray) -> np.ndarray:
+    """How much each skin vertex ``[N]`` is lip (red), in [0, 1]."""
+    ax, y = np.abs(v[:, 0]), v[:, 1]
+    return np.clip(1 - (ax / MOUTH_HALF_WIDTH) ** 4, 0, 1) * np.exp(-(((y - Y_MOUTH) / 0.0068) ** 6)) * (v[:, 2] > 0.02)
+
+
+def brow_mask(v: np.ndarray) -> np.ndarray:
+    """How much each skin vertex ``[N]`` lies on an eyebrow, in [0, 1]."""
+    ax, y = np.abs(v[:, 0]), v[:, 1]
+    brow_y = 0.034 + 0.004 * np.exp(-(((ax - 0.030) / 0.012) ** 2)) - 0.002 * (ax > 0.045)
+    return (np.exp(-(((y - brow_y) / 0.0026) ** 4)) * smoothstep(0.010, 0.016, ax) * (1 - smoothstep(0.050, 0.056, ax))
+            * (v[:, 2] > 0.02))
+
+
+def hair_cap(v: np.ndarray) -> np.ndarray:
+    """How much of the short hair cap covers each skin vertex ``[N]``, in [0, 1].
+
+    The hairline is high on the forehead and comes down to the ears at the sides and the
+    nape at the back; the ears stay bare."""
+    x, y, z = v[:, 0], v[:, 1], v[:, 2]
     azimuth = np.arctan2(x, z)
     hairline = 0.068 - 0.05 * smoothstep(0.9, 1.6, np.abs(azimuth)) - 0.05 * smoothstep(2.2, 2.9, np.abs(azimuth))
     hair = smoothstep(hairline - 0.004, hairline + 0.004, y)
-    hair *= 1 - np.exp(-(((y - 0.006) / 0.03) ** 2 + ((z + 0.012) / 0.02) ** 2)) * (ax > 0.06)  # keep ears bare
-    return colors * (1 - hair[:, None]) + HAIR * hair[:, None]
+    return hair * (1 - np.exp(-(((y - 0.006) / 0.03) ** 2 + ((z + 0.012) / 0.02) ** 2)) * (np.abs(x) > 0.06))
 
 
 def _jaw_weight(v: np.ndarray, mouth_side: np.ndarray) -> np.ndarray:
@@ -149,4 +168,4 @@ def assemble() -> Head:
     return head
 
 
-__all__ = ["Head", "assemble", "rig", "skin_colors", "Y_EYE"]
+__all__ = ["BROWS", "HAIR", "SKIN", "Head", "assemble", "brow_mask", "hair_cap", "lip_mask", "rig", "skin_colors", "Y_EYE"]
