@@ -106,7 +106,8 @@ def subject_sheet(model: FaceModel, path: str | os.PathLike, tile: int = 192) ->
                 for k, yaw in enumerate(views):
                     image = render_mesh(verts, faces, albedo, tile, Camera.framing(verts, yaw_deg=yaw), supersample=2)
                     sheet.paste(Image.fromarray(image), (x + k * tile, y + label_h))
-                draw.text((x + 6, y + 3), f"{age} {gender}", fill=(20, 20, 20), font=font)
+                label = {"woman": "girl", "man": "boy", "person": "child"}[gender] if age == "child" else f"{age} {gender}"
+                draw.text((x + 6, y + 3), label, fill=(20, 20, 20), font=font)
     with atomic_path(path) as tmp:
         sheet.save(tmp, format="PNG")
     return len(SUBJECT_AGES) * len(SUBJECT_GENDERS)
