@@ -172,9 +172,9 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def cmd_retarget(args: argparse.Namespace) -> None:
-    from .face_model import FaceModel
+    from .face_model import FaceModel, face_model_family
     from .readers import read_tracker_file
-    from .retarget import Retargeter, check_source
+    from .retarget import Retargeter, check_source, within_family
 
     clip = read_tracker_file(args.input, fps=args.fps)
     source_name = args.from_model or (clip.face_model if clip.face_model in EMBEDDED_MODELS else None)
@@ -189,7 +189,13 @@ def cmd_retarget(args: argparse.Namespace) -> None:
     _check_output(args.output, clip.fps)
     source = FaceModel.load(source_name)
     check_source(clip, source)
-    moved, report = Retargeter(source, FaceModel.load(args.to)).retarget(clip)
+    target = FaceModel.load(args.to)
+    if face_model_family(source.name) == face_model_family(target.name) and target.name in EMBEDDED_MODELS:
+        moved, note = within_family(clip, target)  # v1 <-> v2: no registration, nothing to fit
+        write_clip(moved, args.output, face_model=args.to)
+        print(f"{args.output}: {moved.num_frames} frames moved from {source.name} to {moved.face_model}; {note}")
+        return
+    moved, report = Retargeter(source, target).retarget(clip)
     write_clip(moved, args.output, face_model=args.to)
     print(f"{args.output}: {moved.num_frames} frames moved from {source.name} to {moved.face_model}; {report.line()}")
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
+from .face_model import EMBEDDED_NUM_SHAPE, FLAME_NUM_SHAPE
+
 
 class GeometryTokenizerConfig(PretrainedConfig):
     """Hyper-parameters of :class:`GeometryTokenizer`.
@@ -44,7 +46,8 @@ class GeometryTokenizerConfig(PretrainedConfig):
             intensities). The filter is in the training loop, so the decoder learns what to hand it.
         face_model: ``"open-head-v2"`` (or ``"open-head-v1"``) or the name of the FLAME file the model was trained with
             (FLAME's arrays are never saved; pass its path to :meth:`load_face_model`).
-        face_model_num_shape: identity width of that face model.
+        face_model_num_shape: identity width of that face model (``None``: the embedded model's own,
+            :data:`~.face_model.EMBEDDED_NUM_SHAPE`; FLAME's 300 otherwise).
     """
 
     model_type = "tdmm_geometry_tokenizer"
@@ -72,7 +75,7 @@ class GeometryTokenizerConfig(PretrainedConfig):
         vertex_loss_frames: int = 512,
         output_smoothing: float = 0.0,
         face_model: str = "open-head-v2",
-        face_model_num_shape: int = 21,
+        face_model_num_shape: int | None = None,
         **kwargs,
     ) -> None:
         if downsample not in (1, 2, 4):
@@ -110,7 +113,8 @@ class GeometryTokenizerConfig(PretrainedConfig):
             raise ValueError(f"output_smoothing must be a number of frames >= 0, got {output_smoothing!r}")
         self.output_smoothing = output_smoothing
         self.face_model = face_model
-        self.face_model_num_shape = face_model_num_shape
+        self.face_model_num_shape = (EMBEDDED_NUM_SHAPE.get(face_model, FLAME_NUM_SHAPE)
+                                     if face_model_num_shape is None else face_model_num_shape)
         super().__init__(**kwargs)
 
     @property

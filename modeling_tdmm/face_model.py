@@ -29,6 +29,8 @@ ASSETS = Path(__file__).parent / "assets"
 #: The embedded licence-free heads; v2 = v1 plus subject attribute components (one family, see face_model_family).
 EMBEDDED_MODELS = {"open-head-v1": ASSETS / "open-head-v1.npz", "open-head-v2": ASSETS / "open-head-v2.npz"}
 DEFAULT_FACE_MODEL = "open-head-v2"
+#: Their identity widths (the files' ``num_shape``, checked by the tests), known without reading them.
+EMBEDDED_NUM_SHAPE = {"open-head-v1": 12, "open-head-v2": 21}
 FLAME_NUM_SHAPE = 300
 NUM_JOINTS = 5
 JOINT_NAMES = ("global", "neck", "jaw", "left_eye", "right_eye")
@@ -93,6 +95,8 @@ def _check_layout(arrays: dict[str, Any], source: str) -> None:
         "kintree_table": (2, NUM_JOINTS),
         "f": (None, 3),
     }
+    if "vertex_colors" in arrays:
+        expected["vertex_colors"] = (num_v, 3)
     for key, shape in expected.items():
         got = np.shape(arrays[key])
         if len(got) != len(shape) or any(e is not None and e != g for e, g in zip(shape, got)):
@@ -206,9 +210,11 @@ class FaceModel(nn.Module):
         colors = arrays.get("vertex_colors")
         self.register_buffer("vertex_colors", None if colors is None else torch.tensor(np.asarray(colors), dtype=torch.float32))
         albedo_dirs = arrays.get("albedo_dirs")
-        if albedo_dirs is not None and (colors is None or np.shape(albedo_dirs) != (num_v, 3, num_shape)):
+        if albedo_dirs is not None and colors is None:
+            raise FaceModelFormatError(f"{source}: key 'albedo_dirs' (colour changes) needs the base colours 'vertex_colors' [{num_v}, 3]")
+        if albedo_dirs is not None and np.shape(albedo_dirs) != (num_v, 3, num_shape):
             raise FaceModelFormatError(f"{source}: key 'albedo_dirs' should have shape [{num_v}, 3, {num_shape}] "
-                                       f"(one colour change per identity column) beside 'vertex_colors', got {list(np.shape(albedo_dirs))}")
+                                       f"(one colour change per identity column), got {list(np.shape(albedo_dirs))}")
         self.register_buffer("albedo_dirs", None if albedo_dirs is None else torch.tensor(np.asarray(albedo_dirs), dtype=torch.float32))
         self._warned_no_eyelids = False
 
@@ -413,7 +419,9 @@ class FaceModel(nn.Module):
         if self.vertex_colors is None:
             return None
         colors = self.vertex_colors
+        if self.albedo_dirs is None:  # colour does not depend on the identity
+            return colors.numpy()
         betas = self._coeffs(shape, self.num_shape, "shape", 1)
-        if self.albedo_dirs is not None and betas is not None and betas.shape[1]:
+        if betas is not None and betas.shape[1]:
             colors = (colors + torch.einsum("vck,k->vc", self.albedo_dirs[:, :, : betas.shape[1]], betas[0])).clamp(0.0, 1.0)
         return colors.numpy()

@@ -49,7 +49,8 @@ from .face_model import EMBEDDED_MODELS, FaceModel, face_model_family
 from .facs import FACS_APEX_MAX, expression_names
 from .motion_fields import MOTION_FIELDS
 
-__all__ = ["LANDMARK_NAMES", "Correspondence", "RetargetReport", "Retargeter", "check_source", "skinning_landmarks"]
+__all__ = ["LANDMARK_NAMES", "Correspondence", "RetargetReport", "Retargeter", "check_source", "skinning_landmarks",
+           "within_family"]
 
 #: The points :func:`skinning_landmarks` finds, in order.
 LANDMARK_NAMES = ("left_eye", "right_eye", "jaw", "nose_tip", "menton")
@@ -229,12 +230,28 @@ def _regularised_gram(basis: np.ndarray, model: FaceModel, what: str) -> np.ndar
 
 def check_source(clip: FaceClip, source: FaceModel) -> None:
     """One-line ``ValueError`` when ``clip`` cannot be motion of ``source``: it names an embedded model
-    (open-head-v1) that ``source`` is not, or ``source`` is an embedded model of another family. A clip that names
+    (the open head) that ``source`` is not, or ``source`` is an embedded model of another family. A clip that names
     FLAME may come with any FLAME-format file the user gives."""
     embedded = clip.face_model in EMBEDDED_MODELS or source.name in EMBEDDED_MODELS
     if embedded and face_model_family(clip.face_model) != face_model_family(source.name):
         raise ValueError(f"{clip.origin}: the clip is for {clip.face_model[:60]}, but the model given as its source is "
                          f"{source.name}; give the clip's own face model with --from-model")
+
+
+def within_family(clip: FaceClip, target: FaceModel) -> tuple[FaceClip, str]:
+    """``clip`` on another member of ``target``'s family (open-head-v1 <-> open-head-v2), and a line
+    saying what changed: the motion means the same on both, so it is copied; the identity is cut to
+    or padded with zeros to ``target``'s identity width (v1 drops v2's appended attributes)."""
+    if face_model_family(clip.face_model) != face_model_family(target.name):
+        raise ValueError(f"{clip.origin}: {clip.face_model[:60]} and {target.name} are not one face-model family")
+    shape = np.zeros(target.num_shape, np.float32)
+    kept = min(len(clip.shape), target.num_shape)
+    shape[:kept] = clip.shape[:kept]
+    dropped = int(np.count_nonzero(clip.shape[kept:]))
+    moved = copy.deepcopy(clip)
+    moved.shape, moved.face_model = shape, target.name
+    note = f"one face-model family: motion copied, {kept} identity numbers kept"
+    return moved, note + (f", {dropped} non-zero ones {target.name} does not have dropped" if dropped else "")
 
 
 class Retargeter:

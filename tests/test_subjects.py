@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from modeling_tdmm.clip import FaceClip
-from modeling_tdmm.face_model import FaceModel, face_model_family
+from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
+from modeling_tdmm.face_model import EMBEDDED_NUM_SHAPE, FaceModel, face_model_family
 from modeling_tdmm.open_head.subjects import IDENTITY_NAMES, mean_identity, parse_subject, subject_identity
 from modeling_tdmm.render import Camera, render_mesh
 from modeling_tdmm.showcase import subject_sheet
@@ -37,6 +38,10 @@ def test_v2_is_v1_with_appended_identity_components(v1, v2):
     for buffer in ("v_template", "expression_dirs", "eyelid_dirs", "lbs_weights", "faces", "vertex_colors"):
         assert torch.equal(getattr(v1, buffer), getattr(v2, buffer)), buffer
     assert torch.equal(v1.identity_dirs, v2.identity_dirs[:12])
+    assert EMBEDDED_NUM_SHAPE == {"open-head-v1": v1.num_shape, "open-head-v2": v2.num_shape}
+    # a tokenizer config naming either head knows its identity width
+    assert GeometryTokenizerConfig(face_model="open-head-v1").face_model_num_shape == 12
+    assert GeometryTokenizerConfig().face_model_num_shape == 21
     # a v1 clip (12 identity numbers) shows the same face on v2, so saved v1 clips keep working
     clip = FaceClip.neutral(5, num_shape=12, face_model="open-head-v1")
     clip.shape[:] = np.linspace(-1, 1, 12)
@@ -52,7 +57,17 @@ def test_prompts_name_their_subject():
     assert parse_subject("An old boy")["age"] == "elderly"
     assert parse_subject("A heavy-set middle-aged man with a square jaw nods") == {
         "age": "middle-aged", "gender": "man", "appearance": "with a square jaw", "build": "heavy-set"}
-    assert parse_subject("A woman with thin lips")["build"] == ""  # "thin lips" is an appearance, not a build
+    # only the subject's own words count: not other people, not other uses of a word
+    assert parse_subject("a young man talks to an old woman")["age"] == "young adult"
+    assert parse_subject("an old man reads to children") == {"age": "elderly", "gender": "man", "appearance": "", "build": ""}
+    assert parse_subject("a woman talks to her kids")["age"] == "young adult"
+    assert parse_subject("a 30-year-old woman smiles")["age"] == "young adult"
+    assert parse_subject("a man aged 67 nods")["age"] == "elderly"
+    assert parse_subject("a 7-year-old boy")["age"] == "child"
+    for text in ("a woman lowers her brows into a heavy frown", "a woman presses her lips into a thin line",
+                 "a young woman with a heavy brow"):
+        assert parse_subject(text)["build"] == "", text
+    assert parse_subject("She smiles")["gender"] == "woman" and parse_subject("an old lady")["age"] == "elderly"
     assert parse_subject("Someone smiles") == {"age": "young adult", "gender": "person", "appearance": "", "build": ""}
     np.testing.assert_array_equal(subject_identity("an elderly woman"), mean_identity("elderly", "woman"))
     with pytest.raises(KeyError, match="unknown subject age 'teen'"):
@@ -100,6 +115,9 @@ def test_corpus_subjects_map_to_the_identity_space():
         if subject.gender == "man":
             assert clip.shape[long_hair] == 0
         assert clip.shape[grey] == (1 if subject.age == "elderly" else 0)
+        # the corpus's own prompts parse back to their subject, so generation shows who was asked for
+        assert parse_subject(spec.prompt) == {"age": subject.age, "gender": subject.gender,
+                                              "appearance": subject.appearance, "build": ""}, spec.prompt
     assert {s.subject.gender for s in specs} == {"woman", "man", "person"}
     # drawn around the subject's mean: proportions vary between two clips of one subject
     rng = np.random.default_rng(0)
@@ -116,3 +134,37 @@ def test_renders_and_sheet_show_the_identity(v2, tmp_path):
     assert np.abs(woman.astype(float) - man).mean() > 5
     path = tmp_path / "subjects.png"
     assert subject_sheet(v2, path, tile=64) == 12 and path.stat().st_size > 10_000
+
+
+def test_retarget_within_the_family_copies_motion_and_cuts_or_pads_the_identity(tmp_path, capsys):
+    from modeling_tdmm.cli import main as tdmm
+
+    clip = synthesize(sample_specs(1, seed=5)[0])
+    clip.save(tmp_path / "v2.npz")
+    assert tdmm(["retarget", str(tmp_path / "v2.npz"), "--to", "open-head-v1", "-o", str(tmp_path / "v1.npz")]) == 0
+    assert "motion copied, 12 identity numbers kept" in capsys.readouterr().out
+    v1 = FaceClip.load(tmp_path / "v1.npz")
+    assert v1.face_model == "open-head-v1" and np.array_equal(v1.shape, clip.shape[:12])
+    np.testing.assert_array_equal(v1.expression, clip.expression)
+    assert tdmm(["retarget", str(tmp_path / "v1.npz"), "--to", "open-head-v2", "-o", str(tmp_path / "back.npz")]) == 0
+    back = FaceClip.load(tmp_path / "back.npz")
+    assert back.face_model == "open-head-v2" and back.shape.shape == (21,) and not back.shape[12:].any()
+
+
+def test_colour_arrays_of_a_face_model_file_are_checked(tmp_path):
+    from modeling_tdmm.face_model import EMBEDDED_MODELS, FaceModelFormatError
+
+    with np.load(EMBEDDED_MODELS["open-head-v2"]) as data:
+        arrays = dict(data)
+    for change, message in [
+        (lambda a: a.pop("vertex_colors"), r"'albedo_dirs' \(colour changes\) needs the base colours 'vertex_colors'"),
+        (lambda a: a.update(vertex_colors=np.ones((8277, 4), np.float32)), r"'vertex_colors' should have shape \[8277, 3\]"),
+        (lambda a: a.update(albedo_dirs=a["albedo_dirs"][:, :, :12]), r"'albedo_dirs' should have shape \[8277, 3, 21\]"),
+    ]:
+        broken = dict(arrays)
+        change(broken)
+        np.savez(tmp_path / "head.npz", **broken)
+        with pytest.raises(FaceModelFormatError, match=message):
+            FaceModel.load(tmp_path / "head.npz")
+    # a model without colour changes ignores a wider identity when asked for colours
+    assert FaceModel.load("open-head-v1").albedo(np.ones(21, np.float32)).shape == (8277, 3)

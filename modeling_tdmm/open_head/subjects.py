@@ -91,45 +91,69 @@ def mean_identity(age: str, gender: str, appearance: str = "", build: str = "") 
     return AGES[age] + GENDERS[gender] + APPEARANCES[appearance] + build_shift + hair_style(age, gender)
 
 
-_WORDS = {
-    "gender": [
-        (r"\b(girls?|daughters?)\b", ("woman", "child")), (r"\b(boys?|sons?)\b", ("man", "child")),
-        (r"\b(women|woman|ladies|lady|female|she|her|grandmothers?|grandma|mother|mom|actress)\b", ("woman", None)),
-        (r"\b(men|man|gentleman|gentlemen|guys?|male|he|his|him|grandfathers?|grandpa|father|dad|actor)\b", ("man", None)),
-    ],
-    "age": [
-        (r"\b(child|children|kids?|toddlers?|girls?|boys?)\b", "child"),
-        (r"\bmiddle[- ]aged\b", "middle-aged"),
-        (r"\b(elderly|old|older|senior|aged|grandmothers?|grandfathers?|grandma|grandpa)\b", "elderly"),
-        (r"\b(young|youthful|teenage|teenager)\b", "young adult"),
-    ],
-    "build": [
-        (r"\b(heavy[- ]set|heavyset|heavy|stocky|overweight|chubby|plump|fat)\b", "heavy-set"),
-        (r"\b(slim|slender|thin|skinny|lean)\b(?! lips)", "slim"),
-    ],
+#: Subject nouns -> (gender presentation, implied age or None).
+_NOUNS: dict[str, tuple[str, str | None]] = {
+    **dict.fromkeys(("woman", "women", "lady", "ladies", "female", "mother", "mom", "actress", "wife", "sister"), ("woman", None)),
+    **dict.fromkeys(("grandmother", "grandma"), ("woman", "elderly")),
+    **dict.fromkeys(("girl", "girls", "daughter"), ("woman", "child")),
+    **dict.fromkeys(("man", "men", "gentleman", "gentlemen", "guy", "guys", "male", "father", "dad", "actor", "husband",
+                     "brother"), ("man", None)),
+    **dict.fromkeys(("grandfather", "grandpa"), ("man", "elderly")),
+    **dict.fromkeys(("boy", "boys", "son"), ("man", "child")),
+    **dict.fromkeys(("person", "people", "someone", "somebody", "individual"), ("person", None)),
+    **dict.fromkeys(("child", "children", "kid", "kids", "toddler", "baby"), ("person", "child")),
 }
+_PRONOUNS = {"she": "woman", "her": "woman", "he": "man", "his": "man", "him": "man"}
+#: Words just before the subject noun (up to :data:`_WINDOW` words, within its sentence).
+_AGE_WORDS = {"young": "young adult", "youthful": "young adult", "teenage": "young adult", "elderly": "elderly",
+              "old": "elderly", "older": "elderly", "senior": "elderly", "middle-aged": "middle-aged"}
+_BUILD_WORDS = {"heavy-set": "heavy-set", "heavyset": "heavy-set", "stocky": "heavy-set", "overweight": "heavy-set",
+                "chubby": "heavy-set", "plump": "heavy-set", "portly": "heavy-set", "slim": "slim", "slender": "slim",
+                "skinny": "slim"}
+_WINDOW = 4
+
+
+def _age_of_years(years: int) -> str:
+    return "child" if years < 13 else "young adult" if years < 36 else "middle-aged" if years < 60 else "elderly"
 
 
 def parse_subject(text: str) -> dict[str, str]:
     """The subject a prompt names: ``{"age", "gender", "appearance", "build"}`` (defaults
-    "young adult", "person", "", ""); the first gender word counts; "girl"/"boy" imply a child
-    unless an elderly word says otherwise."""
-    lowered = text.lower()
+    "young adult", "person", "", "").
+
+    The subject is the first subject noun ("woman", "boy", "someone", ...; a pronoun when there is
+    none); its age and build come from the few words just before it ("a heavy-set middle-aged man",
+    "a 30-year-old woman") or "aged N" just after, so other people in the sentence ("talks to an
+    old woman") and other uses of a word ("a heavy frown") do not count. "girl", "boy", "kid" imply
+    a child unless an age word says otherwise."""
+    lowered = text.lower().replace("middle aged", "middle-aged")
+    tokens = re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*|[.!?;:,]", lowered)
     subject = {"age": "", "gender": "person", "appearance": "", "build": ""}
-    implied_age = None
-    first = len(lowered) + 1
-    for pattern, (gender, age) in _WORDS["gender"]:
-        match = re.search(pattern, lowered)
-        if match and match.start() < first:
-            first, subject["gender"], implied_age = match.start(), gender, age
-    ages = [age for pattern, age in _WORDS["age"] if re.search(pattern, lowered)]  # "middle-aged" before "aged"
-    if implied_age == "child":  # "a young girl" is a child, "an old boy" is not
-        ages = [a for a in ages if a == "elderly"] or ["child"]
-    subject["age"] = ages[0] if ages else "young adult"
-    for pattern, build in _WORDS["build"]:
-        if re.search(pattern, lowered):
-            subject["build"] = build
-            break
+    noun = next((i for i, t in enumerate(tokens) if t in _NOUNS), None)
+    if noun is None:
+        pronoun = next((t for t in tokens if t in _PRONOUNS), None)
+        subject["gender"] = _PRONOUNS.get(pronoun, "person")
+        subject["age"] = "young adult"
+    else:
+        subject["gender"], implied_age = _NOUNS[tokens[noun]]
+        before: list[str] = []
+        for token in reversed(tokens[max(0, noun - _WINDOW):noun]):
+            if token in ".!?;:":
+                break
+            before.append(token)
+        for token in before:
+            years = re.fullmatch(r"(\d{1,3})-years?-old", token)
+            age = _age_of_years(int(years.group(1))) if years else _AGE_WORDS.get(token)
+            if age and not subject["age"]:
+                subject["age"] = age
+            if token in _BUILD_WORDS and not subject["build"]:
+                subject["build"] = _BUILD_WORDS[token]
+        after = tokens[noun + 1:noun + 3]
+        if not subject["age"] and len(after) == 2 and after[0] == "aged" and after[1].isdigit():
+            subject["age"] = _age_of_years(int(after[1]))
+        if implied_age == "child" and subject["age"] in ("young adult", "middle-aged"):
+            subject["age"] = "child"  # "a young girl"
+        subject["age"] = subject["age"] or implied_age or "young adult"
     subject["appearance"] = next((a for a in APPEARANCES if a and a in lowered), "")
     return subject
 
