@@ -20,7 +20,6 @@ import torch
 from .clip import FaceClip
 from .face_model import face_model_family
 from .modeling_language2motion import DEFAULT_GUIDANCE, check_generation_options
-from .open_head.subjects import subject_identity
 from .processing_face_tokens import (
     LANGUAGE2MOTION,
     PROCESSOR_FILE,
@@ -28,6 +27,7 @@ from .processing_face_tokens import (
     check_model_folder,
     load_geometry_tokenizer,
 )
+from .subjects import subject_identity
 
 __all__ = ["DEFAULT_GUIDANCE", "Language2Motion", "PromptError"]
 
@@ -156,7 +156,7 @@ class Language2Motion:
         """Face-token ids ``[T']`` -> a clip at the model's frame rate (``num_frames`` cuts it to length).
 
         On the open head the clip's identity is the subject ``prompt`` names ("an elderly man", "a
-        child": :func:`~modeling_tdmm.open_head.subjects.subject_identity`); other face models get
+        child": :func:`~modeling_tdmm.subjects.subject_identity`); other face models get
         the neutral identity (their identity spaces have no such meaning)."""
         if self.processor is None or self.processor.tokenizer is None:
             raise RuntimeError("Language2Motion needs a geometry tokenizer to decode face tokens to motion")

@@ -87,7 +87,7 @@ def subject_sheet(model: FaceModel, path: str | os.PathLike, tile: int = 192) ->
 
     Returns the number of subjects. The PNG is written atomically.
     """
-    from .open_head.subjects import mean_identity
+    from .subjects import mean_identity
 
     label_h = 22
     views = (0.0, 70.0)

@@ -1,7 +1,7 @@
 """Subject descriptors (age, gender presentation, appearance) and their identity distributions.
 
 What each word means in the face model's identity space lives beside the model
-(:mod:`modeling_tdmm.open_head.subjects`, open-head-v2's 21 components); the corpus draws a
+(:mod:`modeling_tdmm.subjects`, open-head-v2's 21 components); the corpus draws a
 subject's identity around its mean with a per-component spread (``IDENTITY_SPREAD`` there: the
 proportions vary, the hair style and other defining attributes hardly). The corpus balances
 the adult ages below; "child" is known to the face model (prompts may name one) but not
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from modeling_tdmm.open_head import subjects as identity_space
+from modeling_tdmm import subjects as identity_space
 
 AGES = {age: identity_space.AGES[age] for age in ("young adult", "middle-aged", "elderly")}
 GENDERS = identity_space.GENDERS

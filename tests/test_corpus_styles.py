@@ -162,7 +162,9 @@ def test_a_bad_style_is_a_one_line_error(tmp_path, capsys):
 
 #: Digest of the 40-clip default corpus (seed 0, 2 shards) as the code before corpus styles
 #: built it: :func:`corpus_digest` of its rows. The default style must keep it bit for bit.
-DEFAULT_DIGEST = "82b2e05e0e2f286c8ed25a75503b9704f9e0716fd4e2dce1a5785d9373b8b846"
+#: Since open-head-v2 (issue 14) the identities are its 21 numbers; ids, texts, attributes and
+#: motion were checked to be those of before (the same digest without ``shape``).
+DEFAULT_DIGEST = "dccf195df4bf7fc8ed315b695853b909b7f5dff72873fd9a50a8dad582c6f248"
 DEFAULT_FIRST_PROMPT = ("A middle-aged woman with a narrow face keeps a neutral expression, tilting the head to the right. "
                         "The frame remains steady, with the head and shoulders centered.")
 

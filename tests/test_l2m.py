@@ -18,8 +18,8 @@ from modeling_tdmm.language2motion import Language2Motion, PromptError
 from modeling_tdmm.modeling_geometry_tokenizer import GeometryTokenizer
 from modeling_tdmm.modeling_language2motion import DEFAULT_GUIDANCE, REMOTE_CODE_FILES, Language2MotionModel
 from modeling_tdmm.motion_data import TextMotionCollator
-from modeling_tdmm.open_head.subjects import IDENTITY_NAMES, subject_identity
 from modeling_tdmm.processing_face_tokens import PROCESSOR_FILE, FaceTokenProcessor
+from modeling_tdmm.subjects import IDENTITY_NAMES, subject_identity
 from modeling_tdmm.text_encoders import resolve_text_encoder
 from tdmm_eval.l2m_eval import token_accuracy
 from tdmm_hub.card_lint import lint_folder

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"modeling_tdmm": "modeling_tdmm", "tdmm_hub": "hub_cards", "open3dfacevid": "open3dfacevid", "tdmm_eval": "eval",
             "tdmm_train": "trainers", "tdmm_demo": "demo"}
 #: what the dataset package may use of the model package: the clip contract and the readers
-BASICS = {"clip", "motion_fields", "readers", "safe_pickle", "io_utils", "limits", "facs"}
+BASICS = {"clip", "motion_fields", "readers", "safe_pickle", "io_utils", "limits", "facs", "subjects"}
 CHECKOUT_NAMES = {"eval", "trainers", "demo", "benchmarks", "tests", "conftest", "hub_cards"}
 
 

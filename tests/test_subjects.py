@@ -7,9 +7,9 @@ import torch
 from modeling_tdmm.clip import FaceClip
 from modeling_tdmm.configuration_geometry_tokenizer import GeometryTokenizerConfig
 from modeling_tdmm.face_model import EMBEDDED_NUM_SHAPE, FaceModel, face_model_family
-from modeling_tdmm.open_head.subjects import IDENTITY_NAMES, mean_identity, parse_subject, subject_identity
 from modeling_tdmm.render import Camera, render_mesh
 from modeling_tdmm.showcase import subject_sheet
+from modeling_tdmm.subjects import IDENTITY_NAMES, mean_identity, parse_subject, subject_identity
 from modeling_tdmm.video import render_clip
 from open3dfacevid.prompts import sample_specs
 from open3dfacevid.subjects import Subject

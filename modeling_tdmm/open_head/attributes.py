@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..subjects import ATTRIBUTE_COMPONENTS
 from .rig import BROWS, HAIR, SKIN, Head, brow_mask, hair_cap, lip_mask
 from .shapes import _Fields
 from .surface import smoothstep
@@ -24,10 +25,6 @@ from .surface import smoothstep
 GREY = np.array([0.74, 0.72, 0.70])
 STUBBLE = np.array([0.52, 0.44, 0.41])
 
-ATTRIBUTE_COMPONENTS = [
-    "brow ridge", "neck thickness", "long hair", "hair volume", "grey hair", "child proportions",
-    "sagging", "body weight", "beard shadow",
-]
 
 
 def _radial(v: np.ndarray, centre_z: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +149,7 @@ def _beard_shadow(f: _Fields) -> np.ndarray:
 
 
 def attribute_dirs(head: Head) -> tuple[np.ndarray, np.ndarray]:
-    """``(geometry [V, 3, K], albedo [V, 3, K])`` of :data:`ATTRIBUTE_COMPONENTS` at coefficient 1."""
+    """``(geometry [V, 3, K], albedo [V, 3, K])`` of :data:`~modeling_tdmm.subjects.ATTRIBUTE_COMPONENTS` at coefficient 1."""
     f = _Fields(head)
     zero = np.zeros_like(head.vertices)
     long_geometry, long_colour = _long_hair(f)
@@ -171,4 +168,4 @@ def attribute_dirs(head: Head) -> tuple[np.ndarray, np.ndarray]:
             np.stack([columns[n][1] for n in ATTRIBUTE_COMPONENTS], -1))
 
 
-__all__ = ["ATTRIBUTE_COMPONENTS", "attribute_dirs"]
+__all__ = ["attribute_dirs"]

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from ..io_utils import atomic_savez
-from .attributes import ATTRIBUTE_COMPONENTS, attribute_dirs
+from ..subjects import ATTRIBUTE_COMPONENTS, IDENTITY_COMPONENTS
+from .attributes import attribute_dirs
 from .rig import PARENTS, assemble
-from .shapes import IDENTITY_COMPONENTS, expression_dirs, expression_names, eyelid_dirs, identity_dirs
+from .shapes import expression_dirs, expression_names, eyelid_dirs, identity_dirs
 
 DEFAULT_OUT_DIR = Path(__file__).resolve().parents[1] / "assets"
 VERSIONS = ("open-head-v1", "open-head-v2")

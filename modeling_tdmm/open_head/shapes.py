@@ -311,14 +311,10 @@ def eyelid_dirs(head: Head) -> np.ndarray:
     return np.stack(closures, -1)
 
 
-IDENTITY_COMPONENTS = [
-    "head width", "face length", "jaw width", "nose length", "nose width", "cheek fullness",
-    "brow height", "chin projection", "head depth", "lip fullness", "eye spacing", "face roundness",
-]
 
 
 def identity_dirs(head: Head) -> np.ndarray:
-    """``[V, 3, 12]`` identity displacements (1 = one standard deviation), see IDENTITY_COMPONENTS."""
+    """``[V, 3, 12]`` identity displacements (1 = one standard deviation), see ``subjects.IDENTITY_COMPONENTS``."""
     f = _Fields(head)
     v = head.vertices
     x, y, z = v[:, 0], v[:, 1], v[:, 2]
@@ -349,4 +345,4 @@ def identity_dirs(head: Head) -> np.ndarray:
     return np.stack(cols, -1)
 
 
-__all__ = ["IDENTITY_COMPONENTS", "expression_dirs", "eyelid_dirs", "identity_dirs"]
+__all__ = ["expression_dirs", "eyelid_dirs", "identity_dirs"]

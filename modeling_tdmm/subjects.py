@@ -5,7 +5,9 @@ Each descriptor word shifts the mean of open-head-v2's 21 identity components (o
 with 1 = the attribute fully present). A subject's mean identity is the sum of its age,
 gender-presentation and appearance shifts plus a hair style chosen by age and gender.
 The corpus draws identities around these means (``open3dfacevid.subjects``); text-to-motion
-renders the mean of the subject its prompt names (:func:`subject_identity`).
+renders the mean of the subject its prompt names (:func:`subject_identity`). Like
+:mod:`modeling_tdmm.facs` for the expression basis, this module names and explains the open
+head's identity parameters without building the head.
 """
 from __future__ import annotations
 
@@ -13,10 +15,17 @@ import re
 
 import numpy as np
 
-from .attributes import ATTRIBUTE_COMPONENTS
-from .shapes import IDENTITY_COMPONENTS
-
-IDENTITY_NAMES = tuple(IDENTITY_COMPONENTS) + tuple(ATTRIBUTE_COMPONENTS)
+#: open-head-v1's identity components (in standard deviations; ``open_head.shapes`` builds them).
+IDENTITY_COMPONENTS = (
+    "head width", "face length", "jaw width", "nose length", "nose width", "cheek fullness",
+    "brow height", "chin projection", "head depth", "lip fullness", "eye spacing", "face roundness",
+)
+#: The subject attributes open-head-v2 appends (1 = fully present; ``open_head.attributes`` builds them).
+ATTRIBUTE_COMPONENTS = (
+    "brow ridge", "neck thickness", "long hair", "hair volume", "grey hair", "child proportions",
+    "sagging", "body weight", "beard shadow",
+)
+IDENTITY_NAMES = IDENTITY_COMPONENTS + ATTRIBUTE_COMPONENTS
 #: Spread of the corpus' identities around a subject's mean, per component: the proportions
 #: vary freely, the attributes that make the subject what it is vary little.
 IDENTITY_SPREAD = np.array([0.45] * len(IDENTITY_COMPONENTS) + [0.25, 0.25, 0.0, 0.15, 0.0, 0.0, 0.2, 0.45, 0.0],
@@ -163,5 +172,5 @@ def subject_identity(text: str) -> np.ndarray:
     return mean_identity(**parse_subject(text))
 
 
-__all__ = ["AGES", "APPEARANCES", "BUILDS", "GENDERS", "IDENTITY_NAMES", "IDENTITY_SPREAD", "hair_style",
+__all__ = ["AGES", "APPEARANCES", "ATTRIBUTE_COMPONENTS", "BUILDS", "GENDERS", "IDENTITY_COMPONENTS", "IDENTITY_NAMES", "IDENTITY_SPREAD", "hair_style",
            "identity_shift", "mean_identity", "parse_subject", "subject_identity"]
