@@ -267,7 +267,7 @@ class GeometryTokenizer(PreTrainedModel):
         else:
             z = self.encoder(x).transpose(1, 2)  # [B, T', D]
         latent_mask = mask.view(mask.shape[0], -1, down).any(-1)
-        return z, latent_mask
+        return z.float(), latent_mask  # fp32 under bf16 autocast too: nearest codes need exact distances
 
     def _mask(self, mask: torch.Tensor | None, batch: int, frames: int) -> torch.Tensor:
         if mask is None:
@@ -280,13 +280,15 @@ class GeometryTokenizer(PreTrainedModel):
     def _quantize(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Latents ``[N, D or 2D]`` -> (quantised, token ids ``[N]``, commitment loss, perplexity of the ids).
 
-        With factorised codes a token id is ``face_code * head_codebook_size + head_code``."""
+        With factorised codes a token id is ``face_code * head_codebook_size + head_code``. Always in
+        fp32 (autocast off), so training under bf16 autocast picks the same codes as inference."""
         heads = self.config.head_codebook_size
-        if not heads:
-            return self.quantizer(flat)
-        dim = self.config.code_dim
-        face, face_ids, face_commitment, _ = self.quantizer(flat[:, :dim])
-        head, head_ids, head_commitment, _ = self.head_quantizer(flat[:, dim:])
+        with torch.autocast(flat.device.type, enabled=False):
+            if not heads:
+                return self.quantizer(flat.float())
+            dim = self.config.code_dim
+            face, face_ids, face_commitment, _ = self.quantizer(flat[:, :dim].float())
+            head, head_ids, head_commitment, _ = self.head_quantizer(flat[:, dim:].float())
         ids = face_ids * heads + head_ids
         probs = torch.bincount(ids, minlength=self.config.codebook_size).float() / max(ids.numel(), 1)
         perplexity = torch.exp(-(probs * torch.log(probs + 1e-10)).sum())

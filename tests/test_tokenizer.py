@@ -93,6 +93,28 @@ def test_training_steps_lower_the_loss_with_the_mesh_loss(open_head):
     assert float(out.loss) < 0.6 * first
 
 
+def test_training_under_bf16_autocast_quantises_in_fp32():
+    """The trainer runs under bf16 autocast on CPUs with native bf16: the codes are still chosen from
+    fp32 latents with fp32 distances, and the loss trains."""
+    torch.manual_seed(0)
+    model = tiny()
+    x = batch(b=4, t=32)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(30):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = model(**x)
+        assert out.codes.shape == (4, 32) and torch.isfinite(out.loss)
+        losses.append(float(out.loss))
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+    assert losses[-1] < 0.7 * losses[0]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        latents, _ = model._latents(model.raw_features(model.motion_inputs(**x)), model._mask(None, 4, 32))
+    assert latents.dtype == torch.float32
+
+
 def test_ema_codebook_and_dead_code_reset():
     model = tiny(codebook=64)
     model.train()
