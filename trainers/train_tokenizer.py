@@ -47,7 +47,7 @@ TokenizerArguments = config_arguments(GeometryTokenizerConfig, (
 
 def main() -> None:
     parser = TrlParser((ScriptArguments, TokenizerArguments, TrainingArguments))
-    script, model_args, training_args = parser.parse_args_and_config(args=cpu_flag_without_gpu(bf16_where_native=True))
+    script, model_args, training_args = parser.parse_args_and_config(args=cpu_flag_without_gpu())
     training_args.remove_unused_columns = False
     training_args.prediction_loss_only = True
     set_seed(training_args.seed)

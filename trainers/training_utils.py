@@ -85,8 +85,8 @@ def cpu_flag_without_gpu(argv: list[str] | None = None, bf16_where_native: bool 
 
     ``bf16_where_native``: also add ``--bf16 true`` (bf16 autocast, fp32 weights) when the CPU computes
     bf16 natively (:func:`cpu_has_native_bf16`) and the arguments do not set ``--bf16`` themselves; the
-    Language2Motion (1.4x faster steps on an AVX512-BF16 CPU) and geometry tokenizer (1.34x) trainers use
-    it, with the same validation figures (BENCHMARKS.md). ``--bf16 false`` keeps fp32.
+    Language2Motion trainer uses it (1.4x faster steps on an AVX512-BF16 CPU, the same validation figures;
+    BENCHMARKS.md). ``--bf16 false`` keeps fp32.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not torch.cuda.is_available() and not any(a.split("=")[0] == "--use_cpu" for a in argv):
