@@ -172,9 +172,9 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def cmd_retarget(args: argparse.Namespace) -> None:
-    from .face_model import FaceModel, face_model_family
+    from .face_model import FaceModel
     from .readers import read_tracker_file
-    from .retarget import Retargeter, check_source, within_family
+    from .retarget import check_source, move_clip
 
     clip = read_tracker_file(args.input, fps=args.fps)
     source_name = args.from_model or (clip.face_model if clip.face_model in EMBEDDED_MODELS else None)
@@ -188,16 +188,10 @@ def cmd_retarget(args: argparse.Namespace) -> None:
         raise ValueError(f"{args.input}: --from-model and --to are the same model ({args.to}); nothing to retarget")
     _check_output(args.output, clip.fps)
     source = FaceModel.load(source_name)
-    check_source(clip, source)
-    target = FaceModel.load(args.to)
-    if face_model_family(source.name) == face_model_family(target.name) and target.name in EMBEDDED_MODELS:
-        moved, note = within_family(clip, target)  # v1 <-> v2: no registration, nothing to fit
-        write_clip(moved, args.output, face_model=args.to)
-        print(f"{args.output}: {moved.num_frames} frames moved from {source.name} to {moved.face_model}; {note}")
-        return
-    moved, report = Retargeter(source, target).retarget(clip)
+    check_source(clip, source)  # before the target's registration
+    moved, how = move_clip(clip, source, FaceModel.load(args.to))
     write_clip(moved, args.output, face_model=args.to)
-    print(f"{args.output}: {moved.num_frames} frames moved from {source.name} to {moved.face_model}; {report.line()}")
+    print(f"{args.output}: {moved.num_frames} frames moved from {source.name} to {moved.face_model}; {how}")
 
 
 def cmd_tokenize(args: argparse.Namespace) -> None:

@@ -394,9 +394,10 @@ class FaceModel(nn.Module):
         return torch.zeros(0)
 
     @torch.no_grad()
-    def clip_vertices(self, clip: Any, chunk: int = 256) -> np.ndarray:
-        """Vertices ``[T, V, 3]`` (float32, m) for every frame of a :class:`FaceClip`."""
-        shape = self.identity_for(clip)
+    def clip_vertices(self, clip: Any, chunk: int = 256, shape: torch.Tensor | None = None) -> np.ndarray:
+        """Vertices ``[T, V, 3]`` (float32, m) for every frame of a :class:`FaceClip`, on identity ``shape``
+        (default :meth:`identity_for` the clip)."""
+        shape = self.identity_for(clip) if shape is None else shape
         out = []
         for start in range(0, clip.num_frames, chunk):
             sl = slice(start, start + chunk)

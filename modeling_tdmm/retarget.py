@@ -49,8 +49,8 @@ from .face_model import EMBEDDED_MODELS, FaceModel, face_model_family
 from .facs import FACS_APEX_MAX, expression_names
 from .motion_fields import MOTION_FIELDS
 
-__all__ = ["LANDMARK_NAMES", "Correspondence", "RetargetReport", "Retargeter", "check_source", "skinning_landmarks",
-           "within_family"]
+__all__ = ["LANDMARK_NAMES", "Correspondence", "RetargetReport", "Retargeter", "check_source", "move_clip",
+           "skinning_landmarks", "within_family"]
 
 #: The points :func:`skinning_landmarks` finds, in order.
 LANDMARK_NAMES = ("left_eye", "right_eye", "jaw", "nose_tip", "menton")
@@ -252,6 +252,16 @@ def within_family(clip: FaceClip, target: FaceModel) -> tuple[FaceClip, str]:
     moved.shape, moved.face_model = shape, target.name
     note = f"one face-model family: motion copied, {kept} identity numbers kept"
     return moved, note + (f", {dropped} non-zero ones {target.name} does not have dropped" if dropped else "")
+
+
+def move_clip(clip: FaceClip, source: FaceModel, target: FaceModel) -> tuple[FaceClip, str]:
+    """``clip`` (motion of ``source``) on ``target``, and one line on how it moved: copied within the
+    open-head family (:func:`within_family`), otherwise through the geometry (:class:`Retargeter`)."""
+    check_source(clip, source)
+    if target.name in EMBEDDED_MODELS and face_model_family(source.name) == face_model_family(target.name):
+        return within_family(clip, target)
+    moved, report = Retargeter(source, target).retarget(clip)
+    return moved, report.line()
 
 
 class Retargeter:

@@ -112,8 +112,8 @@ def render_clip(
     head motion stays visible. Sizes and memory are checked first (:func:`check_render`).
     """
     check_render(clip.num_frames, model.num_vertices, size, 2 if side_view else 1, supersample, clip.clip_id or clip.origin)
-    verts = model.clip_vertices(clip)
-    identity = model.identity_for(clip)
+    identity = model.identity_for(clip)  # once: it warns for a clip of another face model
+    verts = model.clip_vertices(clip, shape=identity)
     rest = model(shape=identity).detach().numpy()[0]
     cameras = [Camera.framing(rest, margin=1.0)]
     if side_view:
