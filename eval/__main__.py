@@ -1,6 +1,7 @@
 """``python -m tdmm_eval report --models DIR --out DIR [--quick] [--seed N]``,
 ``python -m tdmm_eval judge --url URL --model NAME --descriptions FILE.jsonl [--out FILE.json]`` and
-``python -m tdmm_eval l2m-validation --models DIR --l2m DIR [--procedural-clips N] [--max-clips N] [--seed N]``."""
+``python -m tdmm_eval l2m-validation --models DIR --l2m DIR [--procedural-clips N] [--max-clips N] [--seed N]`` and
+``python -m tdmm_eval m2l-validation --models DIR [--m2l DIR] [--max-clips N] [--seed N]``."""
 from __future__ import annotations
 
 import argparse
@@ -35,11 +36,19 @@ def main(argv: list[str] | None = None) -> int:
                         "MODELS/corpus; 6000 = the evaluator's own corpus, whose validation clips the demo trains on never")
     v.add_argument("--max-clips", type=int, default=0, help="judge only the first N validation clips (0 = all)")
     v.add_argument("--seed", type=int, default=0)
+    m = sub.add_parser("m2l-validation", help="Motion2Language's descriptions of validation clips, read by the lexicon "
+                                               "(for choices; prints JSON)")
+    m.add_argument("--models", type=Path, required=True, help="folder with corpus/ (and m2l/ unless --m2l)")
+    m.add_argument("--m2l", type=Path, help="the Motion2Language folder to judge (default: MODELS/m2l)")
+    m.add_argument("--max-clips", type=int, default=96, help="describe this many validation clips, drawn with --seed")
+    m.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.command == "judge":
         return judge(args)
     if args.command == "l2m-validation":
         return l2m_validation(args)
+    if args.command == "m2l-validation":
+        return m2l_validation(args)
     for needed in ("evaluator", "corpus"):
         if not (args.models / needed).is_dir():
             print(f"python -m tdmm_eval report: error: {args.models / needed} not found (train the evaluator and build the "
@@ -80,6 +89,29 @@ def l2m_validation(args: argparse.Namespace) -> int:
         print(f"python -m tdmm_eval l2m-validation: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps({"l2m": str(args.l2m), **result}))
+    return 0
+
+
+def m2l_validation(args: argparse.Namespace) -> int:
+    """Print :func:`tdmm_eval.m2l_validation.validation_readings` of ``args.m2l`` as one JSON line."""
+    import datasets
+
+    from modeling_tdmm.motion2language import Motion2Language
+
+    from .m2l_validation import validation_readings
+
+    folder = args.m2l or args.models / "m2l"
+    try:
+        if args.max_clips < 1:
+            raise ValueError(f"--max-clips must be >= 1, got {args.max_clips}")
+        rows = datasets.load_dataset(str(args.models / "corpus"), split="validation").with_format("numpy")
+        result = validation_readings(Motion2Language.from_pretrained(folder), rows, max_clips=args.max_clips, seed=args.seed)
+    except (OSError, ValueError) as exc:
+        if os.environ.get("TDMM_TRACEBACK") == "1":
+            raise
+        print(f"python -m tdmm_eval m2l-validation: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"m2l": str(folder), **result}))
     return 0
 
 

@@ -26,6 +26,7 @@ from open3dfacevid.features import row_to_clip
 from tdmm_eval.evaluator_figures import evaluator_figures
 from tdmm_eval.evaluator_labels import UNKNOWN, clip_labels, vocabularies_of
 from tdmm_eval.l2m_eval import frechet_distance, generate_like, keyword_swaps, motion_features, param_l2
+from tdmm_eval.m2l_validation import EMOTION_QUESTION
 from tdmm_eval.motion_metrics import R_PRECISION_BATCH, diversity, mean_interval, mm_dist, multimodality, r_precision
 
 QUICK_TEST_CLIPS, FULL_TEST_CLIPS = 64, 400
@@ -293,7 +294,7 @@ def section_m2l(evaluator: TextMotionEvaluator, m2l_dir: Path, train: Any, test:
         "nearest clip (evaluator)": [train_captions[int(i)][0] for i in nearest_motion],
     }
     rows = {name: description_row(t, clips) for name, t in texts.items()}
-    asked = m2l.describe(clips, question="What emotion does the person show?", batch_size=16)
+    asked = m2l.describe(clips, question=EMOTION_QUESTION, batch_size=16)
     rows["Motion2Language"]["emotion_when_asked"] = attribute_accuracy(asked, truth)["emotion"]
     examples = [{"truth": references[i][0], "m2l": texts["Motion2Language"][i], "asked": asked[i]} for i in range(4)]
     return {"rows": rows, "examples": examples}

@@ -18,6 +18,7 @@ from open3dfacevid.corpus import build_corpus
 from tdmm_eval.__main__ import main as tdmm_eval
 from tdmm_eval.evaluator_labels import label_vocabularies
 from tdmm_eval.heldout_prompts import INTENSITY_EMOTIONS, VALIDATION_PARAPHRASES
+from tdmm_eval.m2l_validation import action_sentence_counts
 from tdmm_eval.report import run_report
 from tdmm_eval.report_figures import ONE_WORD_EMOTIONS, training_curve
 from tdmm_eval.token_cost import token_cost_rows
@@ -95,6 +96,29 @@ def test_l2m_validation_reads_validation_prompts_only_and_repeats(models, capsys
         assert 0.0 <= first[key] <= 1.0, key
     assert tdmm_eval(["l2m-validation", "--models", str(models), "--l2m", str(models / "missing")]) == 2
     assert "missing" in capsys.readouterr().err
+
+
+def test_m2l_validation_reads_validation_clips_and_repeats(models, capsys):
+    args = ["m2l-validation", "--models", str(models), "--max-clips", "6"]
+    assert tdmm_eval(args) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert tdmm_eval(args) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == first
+    assert first["clips"] == 6 and first["m2l"] == str(models / "m2l") and len(first["examples"]) == 3
+    for key in ("emotion", "head_motion", "emotion_when_asked"):
+        assert 0.0 <= first[key] <= 1.0, key
+    assert 0 <= first["hallucinated_action"] <= first["described_action"] <= 6
+    assert tdmm_eval(["m2l-validation", "--models", str(models), "--m2l", str(models / "missing")]) == 2
+    assert "missing" in capsys.readouterr().err
+
+
+def test_action_sentences_are_counted_against_the_clips_events():
+    with_talk = {"events": [{"type": "talk", "start": 30, "end": 60}]}
+    blink_only = {"events": [{"type": "blink", "start": 10, "end": 14}]}
+    texts = ["A calm face. From 1.0 s to 2.0 s the person talks.", "A calm face. From 0.5 s to 1.5 s the person yawns.",
+             "A calm face. They blink once (at 0.3 s)."]
+    counts = action_sentence_counts(texts, [with_talk, blink_only, with_talk])
+    assert counts == {"with_action": 2, "described_action": 2, "hallucinated_action": 1, "missed_action": 1}
 
 
 def test_report_command_names_what_is_missing(tmp_path, capsys):
