@@ -80,7 +80,7 @@ HANDLERS = {"language2motion": "Language2MotionHandler", "motion2language": "Mot
             "geometry_tokenizer": "GeometryTokenizerHandler"}
 #: the custom pipeline registered in a published folder, and the self-contained files that implement it
 PIPELINE_TASKS = {"language2motion": "text-to-face-motion", "motion2language": "face-motion-description"}
-REMOTE_PIPELINE_FILES = ("pipeline_tdmm.py", "m2l_prompt.py")
+REMOTE_PIPELINE_FILES = ("pipeline_tdmm.py", "m2l_prompt.py", "subjects.py")
 #: what an endpoint installs to run the handler (the package with its MP4 renderer)
 ENDPOINT_REQUIREMENTS = "tdmm-lm[render]>=0.1.0\n"
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b")

@@ -1,6 +1,6 @@
 """Self-contained ``transformers`` pipelines for a published tdmm-lm repository (remote code).
 
-``tdmm publish`` copies this file and :mod:`m2l_prompt` into a Language2Motion or Motion2Language
+``tdmm publish`` copies this file, :mod:`m2l_prompt` and :mod:`subjects` into a Language2Motion or Motion2Language
 folder and registers them in its ``config.json`` (``custom_pipelines``), so that with only
 ``transformers`` installed (no tdmm-lm)::
 
@@ -8,6 +8,7 @@ folder and registers them in its ``config.json`` (``custom_pipelines``), so that
     generate = pipeline(model="ORG/tdmm-l2m", trust_remote_code=True)            # text-to-face-motion
     out = generate("A young woman looks extremely happy.", seconds=5, guidance_scale=3, seed=0)
     out["parameters"]["expression"]                                              # [T, 50] float32
+    out["shape"]                                    # [S] identity: on the open head, the subject the prompt names
 
     describe = pipeline(model="ORG/tdmm-m2l", trust_remote_code=True)            # face-motion-description
     describe("clip.npz", question="When does the person blink?")["generated_text"]
@@ -18,7 +19,7 @@ dict of per-frame arrays ``expression`` [T, 50], ``jaw_pose`` [T, 3], ``eyelids`
 [T, 3] (+ ``fps``, default 25). Tracker files (SMIRK pickles, DECA npz) need the tdmm-lm package
 (``tdmm convert``), whose own pipelines (:mod:`modeling_tdmm.pipelines`) also return ``FaceClip`` objects.
 
-This file imports only numpy, torch, transformers and its sibling ``m2l_prompt.py``.
+This file imports only numpy, torch, transformers and its siblings ``m2l_prompt.py`` and ``subjects.py``.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ import torch
 from transformers import AutoModel, Pipeline
 
 from .m2l_prompt import DEFAULT_QUESTION, messages
+from .subjects import subject_identity
 
 GEOMETRY_FOLDER = "geometry_tokenizer"
 PROCESSOR_FILE = "face_token_processor.json"
@@ -69,7 +71,9 @@ class _FacePipeline(Pipeline):
 
 
 class TextToFaceMotionPipeline(_FacePipeline):
-    """A prompt -> ``{"parameters": {field: [T, D] array}, "codes": [T'] face-token ids, "fps", "face_model"}``."""
+    """A prompt -> ``{"parameters": {field: [T, D] array}, "shape": [S] identity, "codes": [T'] face-token ids, "fps",
+    "face_model"}``. On the open head the identity is the mean of the subject the prompt names ("an elderly man":
+    :func:`subjects.subject_identity`), as ``Language2Motion`` gives it; other face models get zeros."""
 
     def _sanitize_parameters(self, seconds: float | None = None, num_frames: int | None = None,
                              guidance_scale: float | None = None, seed: int | None = 0, **sampling: Any):
@@ -89,7 +93,7 @@ class TextToFaceMotionPipeline(_FacePipeline):
         if encoded["input_ids"].shape[1] > limit:
             raise ValueError(f"text-to-face-motion: the prompt is {encoded['input_ids'].shape[1]} text tokens; this model "
                              f"reads at most {limit}")
-        return {"text_input_ids": encoded["input_ids"], "text_attention_mask": encoded["attention_mask"]}
+        return {"text_input_ids": encoded["input_ids"], "text_attention_mask": encoded["attention_mask"], "prompt": prompt}
 
     def _forward(self, inputs: dict[str, torch.Tensor], num_frames: int | None = None, guidance_scale: float | None = None,
                  seed: int | None = 0, **sampling: Any) -> dict[str, Any]:
@@ -100,13 +104,17 @@ class TextToFaceMotionPipeline(_FacePipeline):
         if codes.numel() == 0:
             raise RuntimeError("text-to-face-motion: the model ended the motion before its first face token")
         motion = self.geometry.decode(codes[None], num_frames=num_frames)
-        return {"codes": codes, "motion": {name: motion[name][0] for name in MOTION_FIELDS}}
+        return {"codes": codes, "motion": {name: motion[name][0] for name in MOTION_FIELDS}, "prompt": inputs["prompt"]}
 
     def postprocess(self, outputs: dict[str, Any]) -> dict[str, Any]:
         parameters = {name: value.float().numpy() for name, value in outputs["motion"].items()}
         parameters["eyelids"] = np.clip(parameters["eyelids"], 0.0, 1.0)
-        return {"parameters": parameters, "codes": outputs["codes"].numpy(), "fps": float(self.model.config.fps),
-                "face_model": self.geometry.config.face_model}
+        config = self.geometry.config
+        shape = np.zeros(config.face_model_num_shape, dtype=np.float32)
+        if config.face_model.startswith("open-head"):
+            shape[:] = subject_identity(outputs["prompt"])[: shape.size]
+        return {"parameters": parameters, "shape": shape, "codes": outputs["codes"].numpy(), "fps": float(self.model.config.fps),
+                "face_model": config.face_model}
 
 
 def _motion(inputs: Any) -> tuple[dict[str, np.ndarray], float]:

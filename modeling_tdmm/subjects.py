@@ -7,7 +7,8 @@ gender-presentation and appearance shifts plus a hair style chosen by age and ge
 The corpus draws identities around these means (``open3dfacevid.subjects``); text-to-motion
 renders the mean of the subject its prompt names (:func:`subject_identity`). Like
 :mod:`modeling_tdmm.facs` for the expression basis, this module names and explains the open
-head's identity parameters without building the head.
+head's identity parameters without building the head. It imports only ``re`` and numpy: a published
+Language2Motion ships it beside ``pipeline_tdmm.py``, whose remote pipeline gives the same identity.
 """
 from __future__ import annotations
 

@@ -112,6 +112,11 @@ def test_l2m_gets_its_geometry_tokenizer_and_uploads_through_the_api(project, tm
     ((clip, codes),) = Language2Motion.from_pretrained(project / "l2m").generate_with_codes(["a person frowns"], seconds=0.6, seed=3)
     assert remote["codes"].tolist() == codes.tolist() and remote["fps"] == clip.fps
     np.testing.assert_allclose(remote["parameters"]["expression"], clip.expression, atol=1e-6)
+    np.testing.assert_allclose(remote["shape"], clip.shape, atol=1e-6)  # the subject's identity, as installed
+    elderly = pipeline(model=str(tmp_path / "hub"), trust_remote_code=True)("an elderly man frowns", seconds=0.6, seed=3)
+    ((old, _),) = Language2Motion.from_pretrained(project / "l2m").generate_with_codes(["an elderly man frowns"], seconds=0.6, seed=3)
+    np.testing.assert_allclose(elderly["shape"], old.shape, atol=1e-6)
+    assert np.abs(elderly["shape"] - remote["shape"]).max() > 0.1
 
     handler = endpoint(tmp_path / "hub")  # text -> parameters, face tokens and an animated glTF
     (item,) = handler({"inputs": "a person smiles", "parameters": {"seconds": 0.4, "seed": 1, "formats": ["glb"]}})
