@@ -33,3 +33,21 @@ def test_bf16_is_added_only_where_native_and_never_over_the_users_choice(monkeyp
     assert added == ["--max_steps", "5", "--use_cpu", "true"] + (["--bf16", "true"] if native else [])
     assert cpu_flag_without_gpu(["--bf16", "false"], bf16_where_native=True) == ["--bf16", "false", "--use_cpu", "true"]
     assert cpu_flag_without_gpu(["--bf16=false"], bf16_where_native=True) == ["--bf16=false", "--use_cpu", "true"]
+
+
+@pytest.mark.parametrize("config, script", [("tokenizer.yaml", "train_tokenizer"), ("evaluator.yaml", "train_evaluator"),
+                                            ("m2l.yaml", "sft_m2l"), ("m2l_full_cpu.yaml", "sft_m2l"),
+                                            ("l2m.yaml", "train_l2m")])
+def test_every_cpu_config_parses_with_its_script(no_cuda, config, script, tmp_path):
+    """A misspelt key in a packaged config fails here, not an hour into a run."""
+    import importlib
+
+    from trl import TrlParser
+
+    from tdmm_train.launch import config_path
+
+    module = importlib.import_module(f"tdmm_train.{script}")
+    parsed = TrlParser(module.ARGUMENT_CLASSES).parse_args_and_config(
+        args=["--config", str(config_path(config)), "--output_dir", str(tmp_path), "--use_cpu", "true"])
+    training = next(p for p in parsed if hasattr(p, "max_steps"))
+    assert training.max_steps > 0 and training.output_dir == str(tmp_path)

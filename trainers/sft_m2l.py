@@ -77,8 +77,12 @@ def reading_then_mix(rows: datasets.Dataset, texts: list[str], downsample: int, 
     return datasets.concatenate_datasets([first.shuffle(seed=seed), mix.shuffle(seed=seed)])
 
 
+#: the dataclasses a config file and the command line fill, in order
+ARGUMENT_CLASSES = (ScriptArguments, SFTConfig, ModelConfig)
+
+
 def main() -> None:
-    parser = TrlParser((ScriptArguments, SFTConfig, ModelConfig))
+    parser = TrlParser(ARGUMENT_CLASSES)
     script, training_args, model_args = parser.parse_args_and_config(args=cpu_flag_without_gpu())
     training_args.assistant_only_loss = True
     tasks = TASKS if script.tasks == "all" else tuple(t.strip() for t in script.tasks.split(","))

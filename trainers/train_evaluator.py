@@ -109,8 +109,12 @@ def normalization(model: MotionEvaluator, clips: list[dict[str, np.ndarray]]) ->
     return valid.mean(0), valid.std(0)
 
 
+#: the dataclasses a config file and the command line fill, in order
+ARGUMENT_CLASSES = (ScriptArguments, EvaluatorArguments, TrainingArguments)
+
+
 def main() -> None:
-    parser = TrlParser((ScriptArguments, EvaluatorArguments, TrainingArguments))
+    parser = TrlParser(ARGUMENT_CLASSES)
     script, model_args, training_args = parser.parse_args_and_config(args=cpu_flag_without_gpu())
     training_args.remove_unused_columns = False
     set_seed(training_args.seed)

@@ -73,8 +73,12 @@ def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer, appearan
                                        "intensity": [int(labels[i]["intensity_labels"]) for i in keep]})
 
 
+#: the dataclasses a config file and the command line fill, in order
+ARGUMENT_CLASSES = (ScriptArguments, ModelArguments, TrainingArguments)
+
+
 def main() -> None:
-    parser = TrlParser((ScriptArguments, ModelArguments, TrainingArguments))
+    parser = TrlParser(ARGUMENT_CLASSES)
     script, model_args, training_args = parser.parse_args_and_config(args=cpu_flag_without_gpu(bf16_where_native=True))
     training_args.remove_unused_columns = False
     set_seed(training_args.seed)

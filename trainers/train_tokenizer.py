@@ -45,8 +45,12 @@ TokenizerArguments = config_arguments(GeometryTokenizerConfig, (
     "vertex_loss_frames", "head_weight", "vertex_loss_frame", "output_smoothing"), "TokenizerArguments")
 
 
+#: the dataclasses a config file and the command line fill, in order
+ARGUMENT_CLASSES = (ScriptArguments, TokenizerArguments, TrainingArguments)
+
+
 def main() -> None:
-    parser = TrlParser((ScriptArguments, TokenizerArguments, TrainingArguments))
+    parser = TrlParser(ARGUMENT_CLASSES)
     script, model_args, training_args = parser.parse_args_and_config(args=cpu_flag_without_gpu())
     training_args.remove_unused_columns = False
     training_args.prediction_loss_only = True
