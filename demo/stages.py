@@ -258,7 +258,8 @@ def stage_report(out: Path) -> list[Path]:
     print(f"  report: {folder / 'REPORT.md'}")
     cards = write_demo_cards(out, results)
     print(f"  model cards with these figures: {', '.join(str(c) for c in cards)}")
-    return [folder / "REPORT.md", folder / "results.json", folder / "embeddings_tsne.png", folder / "one_word_control.png", *cards]
+    return [folder / "REPORT.md", folder / "results.json", folder / "embeddings_tsne.png", folder / "one_word_control.png",
+            folder / "intensity_words.png", *cards]
 
 
 def write_demo_cards(out: Path, results: dict) -> list[Path]:

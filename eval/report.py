@@ -183,8 +183,10 @@ def section_l2m(evaluator: TextMotionEvaluator, l2m_dirs: list[Path], train: Any
     one-word control render of the main model (Fig. 13)."""
     from modeling_tdmm.face_model import FaceModel
     from modeling_tdmm.language2motion import Language2Motion
+    from tdmm_eval.heldout_prompts import INTENSITY_EMOTIONS, intensity_pairs
     from tdmm_eval.l2m_eval import teacher_forced_accuracy
     from tdmm_eval.report_figures import (
+        INTENSITY_FIGURE_EMOTIONS,
         ONE_WORD_EMOTIONS,
         ONE_WORD_TEMPLATE,
         model_size_label,
@@ -241,6 +243,10 @@ def section_l2m(evaluator: TextMotionEvaluator, l2m_dirs: list[Path], train: Any
             one_word_figure(control, readings, FaceModel.load(control[0].face_model), out / "one_word_control.png")
             swap["one_word_control"] = [{"word": e, "read": r["emotion_family"], "intensity": r["intensity"]}
                                         for e, r in zip(ONE_WORD_EMOTIONS, readings)]
+            pairs = [p for p, e in zip(intensity_pairs(), INTENSITY_EMOTIONS) if e in INTENSITY_FIGURE_EMOTIONS]
+            weak, strong = (generate_like(l2m, [p[i] for p in pairs], [100] * len(pairs), None, seed=seed + 3) for i in (0, 1))
+            shown = [c for pair in zip(weak, strong) for c in pair]  # same seed per pair: only the adverb differs
+            one_word_figure(shown, evaluator.read_attributes(shown), FaceModel.load(shown[0].face_model), out / "intensity_words.png")
             swap["heldout"] = heldout_language(evaluator, l2m, train, train_texts, seed, repeats=1 if quick else 3)
     if any(curves.values()):
         training_curves_figure(curves, out / "token_accuracy_curves.png")
@@ -403,7 +409,8 @@ def l2m_markdown(l2m: dict[str, Any]) -> list[str]:
                       f"(retrieving the closest training prompt's real clip: {_pct(held['paraphrase_family_retrieval'])}). "
                       f"Intensity words: of {held['intensity_pairs']} prompt pairs differing only in \"slightly\" vs "
                       f"\"extremely\" (same seed), the \"extremely\" motion is read as more intense "
-                      f"**{_pct(held['intensity_pairs_stronger'])}**.", "",
+                      f"**{_pct(held['intensity_pairs_stronger'])}**; four of the pairs, three key frames each:", "",
+                      "![intensity words](intensity_words.png)", "",
                       "| paraphrase | a reader names | evaluator reads |", "|---|---|---|"]
             lines += [f"| {e['prompt']} | {e['family']} | {e['read']} |" for e in held["paraphrase_examples"]]
         lines += ["", "### One-word control (Fig. 13)", "",

@@ -15,6 +15,8 @@ from modeling_tdmm.io_utils import atomic_path
 
 ONE_WORD_TEMPLATE = "A young woman looks extremely {}."
 ONE_WORD_EMOTIONS = ("happy", "angry", "sad", "surprised", "afraid", "disgusted")
+#: the emotions of the intensity-word figure (each as a weak / strong pair of tdmm_eval.heldout_prompts)
+INTENSITY_FIGURE_EMOTIONS = ("happy", "angry", "sad", "surprised")
 
 
 def training_curve(folder: Path) -> list[tuple[int, float]]:

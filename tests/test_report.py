@@ -71,7 +71,7 @@ def test_same_command_and_seed_give_the_same_numbers(models, tmp_path):
     assert "## Language2Motion (Table 3)" in report and "| real motion |" in report and "kept (target >= 95%)" in report
     assert "## Corpus ablation (Tables 4-5)" in report and "emulations made with our synthesizer" in report
     assert "## Token cost" in report and "| CorE | CorM | CorI |" in report
-    for figure in ("embeddings_tsne.png", "one_word_control.png"):
+    for figure in ("embeddings_tsne.png", "one_word_control.png", "intensity_words.png"):
         assert (tmp_path / "a" / figure).stat().st_size > 1000, figure
     rows = first["l2m"]["rows"]
     main, global_ = "Language2Motion `l2m` (word_prefix, 32x1)", "Language2Motion `l2m_global` (global, 32x1)"
