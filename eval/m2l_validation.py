@@ -8,6 +8,7 @@ description states for a clip with no such event (a hallucinated action) and one
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -44,7 +45,8 @@ def validation_readings(m2l: Any, rows: Any, max_clips: int = 96, seed: int = 0,
     with ``seed`` (the whole split when it is smaller).
 
     Returns ``clips``; ``emotion``, ``head_motion``, ``intensity``, ``intensity_within_one`` (shares in [0, 1] of the
-    free descriptions); ``emotion_when_asked``; :func:`action_sentence_counts`; and the first three descriptions
+    free descriptions; None where no drawn clip has that attribute, e.g. intensity when all are neutral);
+    ``emotion_when_asked``; :func:`action_sentence_counts`; and the first three descriptions
     beside their ground truth (``examples``).
     """
     order = np.random.default_rng(seed).permutation(len(rows))[:max_clips]
@@ -52,7 +54,8 @@ def validation_readings(m2l: Any, rows: Any, max_clips: int = 96, seed: int = 0,
     truths = [clip.attributes for clip in clips]
     free = m2l.describe(clips, batch_size=batch_size)
     asked = m2l.describe(clips, question=EMOTION_QUESTION, batch_size=batch_size)
-    scores = attribute_accuracy(free, truths)
+    scores = {k: None if isinstance(v, float) and math.isnan(v) else v  # None: no clip to score (JSON has no NaN)
+              for k, v in attribute_accuracy(free, truths).items()}
     examples = [{"truth": clip.captions[0] if clip.captions else "", "m2l": text} for clip, text in zip(clips[:3], free)]
     return {**scores, "emotion_when_asked": attribute_accuracy(asked, truths)["emotion"],
             **action_sentence_counts(free, truths), "examples": examples}

@@ -112,7 +112,8 @@ class TextToFaceMotionPipeline(_FacePipeline):
         config = self.geometry.config
         shape = np.zeros(config.face_model_num_shape, dtype=np.float32)
         if config.face_model.startswith("open-head"):
-            shape[:] = subject_identity(outputs["prompt"])[: shape.size]
+            identity = subject_identity(outputs["prompt"])[: shape.size]
+            shape[: identity.size] = identity
         return {"parameters": parameters, "shape": shape, "codes": outputs["codes"].numpy(), "fps": float(self.model.config.fps),
                 "face_model": config.face_model}
 
