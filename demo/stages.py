@@ -15,6 +15,7 @@ import numpy as np
 from modeling_tdmm.clip import FaceClip
 from modeling_tdmm.face_model import FaceModel
 from modeling_tdmm.io_utils import atomic_path
+from modeling_tdmm.m2l_prompt import EMOTION_QUESTION
 from tdmm_train.launch import run_trainer
 
 
@@ -165,7 +166,7 @@ def stage_m2l(out: Path, shown: int = 4) -> list[Path]:
     test = datasets.load_dataset(str(out / "corpus"), split="test").with_format("numpy")
     clips = [row_to_clip(test[i]) for i in range(min(shown, len(test)))]
     described = m2l.describe(clips)
-    emotions = m2l.describe(clips, question="What emotion does the person show?")
+    emotions = m2l.describe(clips, question=EMOTION_QUESTION)
     report = []
     for clip, text, emotion in zip(clips, described, emotions):
         print(f"  {clip.clip_id}\n    ground truth: {clip.captions[0]}\n    M2L:          {text}\n    M2L, asked for the emotion: {emotion}")
@@ -200,7 +201,7 @@ def stage_l2m(out: Path, seconds: float = 5.0) -> list[Path]:
     if (out / "m2l" / "config.json").exists():
         from modeling_tdmm.motion2language import Motion2Language
 
-        m2l_answers = Motion2Language.from_pretrained(out / "m2l").describe(clips, question="What emotion does the person show?")
+        m2l_answers = Motion2Language.from_pretrained(out / "m2l").describe(clips, question=EMOTION_QUESTION)
     outputs, renders = [folder / "config.json", folder / "model.safetensors"], {}
     for (name, prompt), clip, answer, reading in zip(DEMO_PROMPTS, clips, m2l_answers, readings):
         clip.save(folder / "generated" / f"{name}.npz")

@@ -15,13 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from modeling_tdmm.m2l_prompt import EMOTION_QUESTION
+from open3dfacevid.captions import TIMED_EVENTS
 from open3dfacevid.features import row_to_clip
 from tdmm_eval.description_scores import attribute_accuracy
 
-#: the events a caption states as a timed "From ... to ... the person ..." sentence (open3dfacevid.captions)
-TIMED_EVENTS = ("action", "talk", "yawn", "eyes_closed")
 ACTION_SENTENCE = re.compile(r"\bFrom [0-9.]+ ?s? to [0-9.]+ ?s? the person\b")
-EMOTION_QUESTION = "What emotion does the person show?"
 
 
 def has_timed_event(attributes: dict[str, Any]) -> bool:

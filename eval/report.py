@@ -20,13 +20,13 @@ import numpy as np
 
 from modeling_tdmm.clip import DEFAULT_FPS, FaceClip
 from modeling_tdmm.io_utils import atomic_path
+from modeling_tdmm.m2l_prompt import EMOTION_QUESTION
 from modeling_tdmm.motion_fields import MOTION_FIELDS
 from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
 from open3dfacevid.features import row_to_clip
 from tdmm_eval.evaluator_figures import evaluator_figures
 from tdmm_eval.evaluator_labels import UNKNOWN, clip_labels, vocabularies_of
 from tdmm_eval.l2m_eval import frechet_distance, generate_like, keyword_swaps, motion_features, param_l2
-from tdmm_eval.m2l_validation import EMOTION_QUESTION
 from tdmm_eval.motion_metrics import R_PRECISION_BATCH, diversity, mean_interval, mm_dist, multimodality, r_precision
 
 QUICK_TEST_CLIPS, FULL_TEST_CLIPS = 64, 400

@@ -8,6 +8,8 @@ SYSTEM_PROMPT = (
     "Answer questions about what the face does: emotion, intensity, micro-expressions and head motion."
 )
 DEFAULT_QUESTION = "Describe what this face does."
+#: the question that asks for the emotion alone (a training instruction; the report and the demo ask it)
+EMOTION_QUESTION = "What emotion does the person show?"
 
 
 def system_prompt(downsample: int, fps: float) -> str:

@@ -23,6 +23,10 @@ HEAD_SENTENCES = {
 }
 
 
+#: the event types a caption states as a timed "From ... to ... the person ..." sentence
+TIMED_EVENTS = ("action", "talk", "yawn", "eyes_closed")
+
+
 def _seconds(frames: int, fps: float) -> str:
     return f"{frames / fps:.1f} s"
 
@@ -65,7 +69,7 @@ def event_sentences(attributes: dict[str, Any], fps: float) -> list[str]:
             length = (event["end"] - event["start"]) / fps
             name = event["name"]
             sentences.append(f"A micro-expression, {article(name).lower()} {name}, appears at {start} and lasts {length:.2f} s.")
-        elif event["type"] in ("action", "talk", "yawn", "eyes_closed"):
+        elif event["type"] in TIMED_EVENTS:
             phrase = get(event["name"]).synonyms[0]
             sentences.append(f"From {start} to {end} the person {phrase}.")
     return sentences

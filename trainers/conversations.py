@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from modeling_tdmm.m2l_prompt import DEFAULT_QUESTION, system_prompt
+from modeling_tdmm.m2l_prompt import DEFAULT_QUESTION, EMOTION_QUESTION, system_prompt
 from open3dfacevid.captions import affect_phrase, head_sentence
 from open3dfacevid.lexicon import FAMILY_WORDS, by_category, get
 from open3dfacevid.prompts import INTENSITY_ADVERBS
@@ -22,7 +22,7 @@ TASKS = ("describe", "emotion", "intensity", "head_motion", "blinks", "micro_exp
 INSTRUCTIONS = {
     "describe": (DEFAULT_QUESTION, "What happens in this facial motion?", "Give a description of the face.",
                  "Describe the expression and movement of this face."),
-    "emotion": ("What emotion does the person show?", "Which emotion is expressed?", "How does the person feel?"),
+    "emotion": (EMOTION_QUESTION, "Which emotion is expressed?", "How does the person feel?"),
     "intensity": ("How intense is the expression?", "How strongly is the emotion expressed?"),
     "head_motion": ("How does the head move?", "Describe the head movement.", "What does the head do?"),
     "blinks": ("When does the person blink?", "How many times does the person blink, and when?"),

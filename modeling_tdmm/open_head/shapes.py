@@ -311,8 +311,6 @@ def eyelid_dirs(head: Head) -> np.ndarray:
     return np.stack(closures, -1)
 
 
-
-
 def identity_dirs(head: Head) -> np.ndarray:
     """``[V, 3, 12]`` identity displacements (1 = one standard deviation), see ``subjects.IDENTITY_COMPONENTS``."""
     f = _Fields(head)
