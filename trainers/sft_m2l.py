@@ -31,13 +31,7 @@ from open3dfacevid.loading import CorpusArguments
 from tdmm_train.conversations import TASKS, build_conversation
 from tdmm_train.m2l_backbone import build_backbone
 from tdmm_train.m2l_vocabulary import suppress_face_tokens, train_face_tokens_as_input, write_face_rows
-from tdmm_train.training_utils import (
-    checkpoint_to_resume,
-    cpu_flag_without_gpu,
-    finish_distributed,
-    length_grouped_order,
-    write_model_card,
-)
+from tdmm_train.training_utils import checkpoint_to_resume, cpu_flag_without_gpu, finish_distributed, write_model_card
 
 
 @dataclass
@@ -51,10 +45,6 @@ class ScriptArguments(CorpusArguments):
         "help": "comma-separated tasks of a first pass over the training clips, trained before the mix: short answers "
                 "that teach the model to read the face tokens before it learns to write long descriptions; '' for none"})
     reading_examples_per_clip: int = field(default=1, metadata={"help": "chats per training clip in the reading pass"})
-    length_window_batches: int = field(default=0, metadata={
-        "help": "train in windows of this many batches of examples sorted by their number of face tokens (batches "
-                "shuffled within a window; tasks stay mixed), so batches padded to their longest example carry less "
-                "padding; 0 or 1: off"})
 
 
 def face_texts(rows: datasets.Dataset, tokenizer: GeometryTokenizer, processor: FaceTokenProcessor) -> list[str]:
@@ -146,17 +136,9 @@ def main() -> None:
         else:
             splits[split] = conversations(rows, texts, geometry.config.downsample, script.examples_per_clip,
                                           training_args.seed, tasks)
-            if split == "train" and script.length_window_batches > 1:  # the windows are then drawn from a shuffled set
-                splits[split] = splits[split].shuffle(seed=training_args.seed)
-                training_args.train_sampling_strategy = "sequential"
 
     trainer = SFTTrainer(model=model, args=training_args, train_dataset=splits["train"], eval_dataset=splits["validation"],
                          processing_class=tokenizer, peft_config=peft_config)
-    if script.length_window_batches > 1:  # by face tokens, not whole lengths: sorted by length, batches were one task each
-        lengths = np.array([int((np.asarray(ids) >= first_face_id).sum()) for ids in trainer.train_dataset["input_ids"]])
-        step = training_args.per_device_train_batch_size * training_args.world_size * training_args.gradient_accumulation_steps
-        trainer.train_dataset = trainer.train_dataset.select(
-            length_grouped_order(lengths, step, script.length_window_batches, training_args.seed))
     trainer.train(resume_from_checkpoint=checkpoint_to_resume(training_args.resume_from_checkpoint, training_args.output_dir))
     if trainer.is_world_process_zero():
         final = trainer.model

@@ -10,7 +10,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from transformers import Trainer
 
@@ -122,31 +121,6 @@ def finish_distributed(accelerator) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
-
-
-def length_grouped_order(lengths: np.ndarray, batch_size: int, window_batches: int, seed: int) -> np.ndarray:
-    """An order of examples ``[N]`` (indices into ``lengths [N]``, tokens per example) for a sequentially sampled
-    training set, such that each ``batch_size`` run of consecutive examples has nearly equal lengths, so a batch
-    padded to its longest example carries little padding.
-
-    Within each window of ``batch_size * window_batches`` consecutive examples the examples are sorted by length,
-    cut into batches, and the batches shuffled (``seed``); windows keep their place, so an ordered curriculum (a
-    first pass, then a mix) stays in order at that scale. ``window_batches`` <= 1 returns the order unchanged.
-    ``batch_size`` is the global batch (per-process batch x processes x accumulation steps): the processes split
-    each run of consecutive examples between them, so they also get batches of nearly equal lengths and none waits
-    for the others at the gradient all-reduce.
-    """
-    order = np.arange(len(lengths))
-    if window_batches <= 1 or batch_size < 1:
-        return order
-    rng = np.random.default_rng(seed)
-    size = batch_size * window_batches
-    for start in range(0, len(order), size):
-        window = order[start:start + size]
-        by_length = window[np.argsort(lengths[window], kind="stable")]
-        batches = [by_length[i:i + batch_size] for i in range(0, len(by_length), batch_size)]
-        order[start:start + size] = np.concatenate([batches[i] for i in rng.permutation(len(batches))])
-    return order
 
 
 class RunningMetricsTrainer(Trainer):
