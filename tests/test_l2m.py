@@ -433,6 +433,30 @@ def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, fa
     assert result["clip"].num_frames == 20 and len(result["codes"]) == 20 and result["codes"].max() < K
 
 
+def test_how_often_training_evaluates_does_not_change_the_trained_model(tmp_path, factorised_geometry):
+    """Evaluation batches come from their own seeded collator: evaluating every 2 steps or never trains the same
+    weights (before, the evaluations drew texts and crops from the training collator's random stream)."""
+    from safetensors.torch import load_file
+
+    def train(out, *evaluation):
+        command = [sys.executable, str(ROOT / "trainers" / "train_l2m.py"), "--config", str(ROOT / "trainers/configs/l2m.yaml"),
+                   "--output_dir", str(out), "--geometry_tokenizer", str(factorised_geometry), "--procedural_clips", "60",
+                   "--hidden_size", "32", "--num_hidden_layers", "1", "--intermediate_size", "64", "--max_motion_tokens", "256",
+                   "--max_steps", "6", "--save_strategy", "no", "--per_device_train_batch_size", "8", "--bf16", "false",
+                   *evaluation]
+        env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "hf")}
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return load_file(out / "model.safetensors"), result.stdout
+
+    often, log = train(tmp_path / "often", "--eval_strategy", "steps", "--eval_steps", "2")
+    never, _ = train(tmp_path / "never", "--eval_strategy", "no")
+    assert len(re.findall(r"'eval_loss'", log)) >= 3  # evaluated at steps 2, 4 and 6
+    assert often.keys() == never.keys()
+    for name in often:
+        torch.testing.assert_close(often[name], never[name], rtol=0, atol=0, msg=name)
+
+
 def test_training_examples_gain_appearance_sentences_only_when_asked(geometry):
     import datasets
 

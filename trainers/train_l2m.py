@@ -107,7 +107,7 @@ def main() -> None:
     collator = TextMotionCollator(text_tokenizer, config.codebook_size, config.max_motion_tokens, config.max_text_tokens,
                                   training_args.seed)
     trainer = Language2MotionTrainer(model=model, args=training_args, train_dataset=train_set, eval_dataset=eval_set,
-                                     data_collator=collator)
+                                     data_collator=collator, eval_seed=training_args.seed + 1)
     trainer.train(resume_from_checkpoint=checkpoint_to_resume(training_args.resume_from_checkpoint, training_args.output_dir))
     metrics = trainer.evaluate()  # every rank takes part
     if trainer.is_world_process_zero():
