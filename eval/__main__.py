@@ -1,6 +1,7 @@
 """``python -m tdmm_eval report --models DIR --out DIR [--quick] [--seed N]``,
 ``python -m tdmm_eval judge --url URL --model NAME --descriptions FILE.jsonl [--out FILE.json]`` and
-``python -m tdmm_eval l2m-validation --models DIR --l2m DIR [--procedural-clips N] [--max-clips N] [--seed N]`` and
+``python -m tdmm_eval l2m-validation --models DIR --l2m DIR [--procedural-clips N] [--max-clips N] [--seed N]
+[--guidance G] [--temperature T] [--top-k K] [--top-p P]`` and
 ``python -m tdmm_eval m2l-validation --models DIR [--m2l DIR] [--max-clips N] [--seed N]``."""
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
                         "MODELS/corpus; 6000 = the evaluator's own corpus, whose validation clips the demo trains on never")
     v.add_argument("--max-clips", type=int, default=0, help="judge only the first N validation clips (0 = all)")
     v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale (default: the model's)")
+    v.add_argument("--temperature", type=float, default=1.0)
+    v.add_argument("--top-k", type=int, default=0, help="sample from the k most likely face tokens (0 = all)")
+    v.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling: the most likely tokens up to this mass")
     m = sub.add_parser("m2l-validation", help="Motion2Language's descriptions of validation clips, read by the lexicon "
                                                "(for choices; prints JSON)")
     m.add_argument("--models", type=Path, required=True, help="folder with corpus/ (and m2l/ unless --m2l)")
@@ -82,13 +87,15 @@ def l2m_validation(args: argparse.Namespace) -> int:
         if args.max_clips:
             rows = rows.select(range(min(args.max_clips, len(rows))))
         result = validation_readings(TextMotionEvaluator.from_pretrained(args.models / "evaluator"),
-                                     Language2Motion.from_pretrained(args.l2m), rows, seed=args.seed)
+                                     Language2Motion.from_pretrained(args.l2m), rows, seed=args.seed, guidance=args.guidance,
+                                     temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
     except (OSError, ValueError) as exc:
         if os.environ.get("TDMM_TRACEBACK") == "1":
             raise
         print(f"python -m tdmm_eval l2m-validation: error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({"l2m": str(args.l2m), **result}))
+    sampling = {"guidance": args.guidance, "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}
+    print(json.dumps({"l2m": str(args.l2m), "sampling": sampling, **result}))
     return 0
 
 

@@ -89,14 +89,17 @@ def keyword_swaps(prompts: list[str]) -> list[tuple[str, str, str]]:
     return swaps
 
 
-def generate_like(l2m, prompts: list[str], frames: list[int], guidance: float, seed: int, batch_size: int = 16) -> list:
-    """One clip per prompt with the given frame counts (batches of similar length, each cut to its own)."""
+def generate_like(l2m, prompts: list[str], frames: list[int], guidance: float | None, seed: int, batch_size: int = 16,
+                  **sampling: Any) -> list:
+    """One clip per prompt with the given frame counts (batches of similar length, each cut to its own);
+    ``sampling``: ``temperature``, ``top_k``, ``top_p`` of ``Language2Motion.generate_codes``."""
     order = sorted(range(len(prompts)), key=lambda i: frames[i])
     clips = [None] * len(prompts)
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
         longest = max(frames[i] for i in chunk)
-        codes = l2m.generate_codes([prompts[i] for i in chunk], num_frames=longest, guidance_scale=guidance, seed=seed + start)
+        codes = l2m.generate_codes([prompts[i] for i in chunk], num_frames=longest, guidance_scale=guidance, seed=seed + start,
+                                   **sampling)
         for i, c in zip(chunk, codes):
             clips[i] = l2m.decode(c, prompts[i], frames[i])
     return clips

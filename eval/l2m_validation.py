@@ -21,19 +21,21 @@ from tdmm_eval.report import landing_share, language_readings, prompt_truth, rea
 
 
 def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, seed: int = 0, swaps: int = 24,
-                        repeats: int = 2) -> dict[str, Any]:
+                        repeats: int = 2, guidance: float | None = None, **sampling: Any) -> dict[str, Any]:
     """Readings of motion generated for the prompts of ``rows`` (a corpus split; each clip's own length).
 
     Returns shares in [0, 1]: ``emotion_family`` over single-emotion prompts, ``emotion_family_emotional`` /
     ``emotion_family_neutral`` over those whose family is / is not neutral, ``head_motion``,
     ``intensity_within_one``, ``swap_lands`` (the first ``swaps`` one-word swaps), ``paraphrase_family`` and
     ``intensity_pairs_stronger`` (validation paraphrases and pairs, ``repeats`` seeds), with the counts beside them.
+    ``guidance`` (default: the model's) and ``sampling`` (``temperature``, ``top_k``, ``top_p``) set the generation.
     """
     vocab = vocabularies_of(evaluator.config)
     clips = [row_to_clip(rows[i]) for i in range(len(rows))]
     prompts = [c.prompt for c in clips]
     truths = [prompt_truth(c.attributes, vocab) for c in clips]
-    readings = evaluator.read_attributes(generate_like(l2m, prompts, [c.num_frames for c in clips], None, seed=seed))
+    readings = evaluator.read_attributes(generate_like(l2m, prompts, [c.num_frames for c in clips], guidance, seed=seed,
+                                                       **sampling))
     result: dict[str, Any] = {"prompts": len(prompts), **reading_accuracy(readings, truths, vocab)}
     for name, neutral in (("emotional", False), ("neutral", True)):
         hits = [r["emotion_family"] == t["emotion_family"] for r, t in zip(readings, truths)
@@ -41,8 +43,9 @@ def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, see
         result[f"emotion_family_{name}"] = float(np.mean(hits)) if hits else float("nan")
         result[f"n_{name}"] = len(hits)
     chosen = keyword_swaps(prompts)[:swaps]
-    swapped = evaluator.read_attributes(generate_like(l2m, [b for _, b, _ in chosen], [125] * len(chosen), None, seed=seed + 1))
+    swapped = evaluator.read_attributes(generate_like(l2m, [b for _, b, _ in chosen], [125] * len(chosen), guidance,
+                                                      seed=seed + 1, **sampling))
     result.update(swap_lands=landing_share(swapped, chosen), swaps=len(chosen))
     language = language_readings(evaluator, l2m, VALIDATION_PARAPHRASES, intensity_pairs(VALIDATION_INTENSITY_TEMPLATE),
-                                 seed, repeats)
+                                 seed, repeats, guidance, **sampling)
     return {**result, **{k: v for k, v in language.items() if k != "paraphrase_examples"}}

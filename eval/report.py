@@ -122,9 +122,10 @@ def _t2m_row(evaluator: TextMotionEvaluator, clips: list[FaceClip], texts: np.nd
     return row
 
 
-def generated_readings(evaluator: TextMotionEvaluator, l2m: Any, prompts: list[str], seed: int) -> list[dict[str, Any]]:
-    """The evaluator's readings of 5-second clips generated for ``prompts``."""
-    return evaluator.read_attributes(generate_like(l2m, prompts, [125] * len(prompts), None, seed=seed))
+def generated_readings(evaluator: TextMotionEvaluator, l2m: Any, prompts: list[str], seed: int,
+                       guidance: float | None = None, **sampling: Any) -> list[dict[str, Any]]:
+    """The evaluator's readings of 5-second clips generated for ``prompts`` (``sampling`` as :func:`generate_like`)."""
+    return evaluator.read_attributes(generate_like(l2m, prompts, [125] * len(prompts), guidance, seed=seed, **sampling))
 
 
 def landing_share(readings: list[dict[str, Any]], swaps: list[tuple[str, str, str]]) -> float:
@@ -150,19 +151,20 @@ def heldout_language(evaluator: TextMotionEvaluator, l2m: Any, train: Any, train
 
 
 def language_readings(evaluator: TextMotionEvaluator, l2m: Any, paraphrases: Sequence[tuple[str, str]],
-                      pairs: Sequence[tuple[str, str]], seed: int, repeats: int) -> dict[str, Any]:
+                      pairs: Sequence[tuple[str, str]], seed: int, repeats: int, guidance: float | None = None,
+                      **sampling: Any) -> dict[str, Any]:
     """Generated motion for ``paraphrases`` ((prompt, family) pairs) and intensity ``pairs`` ((weak, strong)
     prompts), ``repeats`` seeds each: ``paraphrase_family`` (share read as the family), a few
     ``paraphrase_examples`` and ``intensity_pairs_stronger`` (share of pairs, same seed, whose strong prompt is
-    read as more intense), with the counts."""
+    read as more intense), with the counts. ``guidance`` and ``sampling`` as :func:`generate_like`."""
     prompts, families = [p for p, _ in paraphrases], [f for _, f in paraphrases]
-    readings = [generated_readings(evaluator, l2m, prompts, seed + 10 + r) for r in range(repeats)]
+    readings = [generated_readings(evaluator, l2m, prompts, seed + 10 + r, guidance, **sampling) for r in range(repeats)]
     matches = [[r["emotion_family"] == f for r, f in zip(rows, families)] for rows in readings]
     levels = vocabularies_of(evaluator.config)["intensities"]
     stronger = []
     for r in range(repeats):
-        weak = generated_readings(evaluator, l2m, [w for w, _ in pairs], seed + 20 + r)
-        strong = generated_readings(evaluator, l2m, [s for _, s in pairs], seed + 20 + r)
+        weak = generated_readings(evaluator, l2m, [w for w, _ in pairs], seed + 20 + r, guidance, **sampling)
+        strong = generated_readings(evaluator, l2m, [s for _, s in pairs], seed + 20 + r, guidance, **sampling)
         stronger += [levels.index(b["intensity"]) > levels.index(a["intensity"]) for a, b in zip(weak, strong)]
     return {"paraphrases": len(prompts), "paraphrase_family": float(np.mean(matches)),
             "paraphrase_examples": [{"prompt": p, "family": f, "read": r["emotion_family"]}

@@ -94,6 +94,17 @@ def test_l2m_validation_reads_validation_prompts_only_and_repeats(models, capsys
     assert first["paraphrases"] == len(VALIDATION_PARAPHRASES) and first["intensity_pairs"] == 2 * len(INTENSITY_EMOTIONS)
     for key in ("emotion_family", "head_motion", "swap_lands", "paraphrase_family", "intensity_pairs_stronger"):
         assert 0.0 <= first[key] <= 1.0, key
+    assert first["sampling"] == {"guidance": None, "temperature": 1.0, "top_k": 0, "top_p": 1.0}
+    # generation settings reach every generated clip: the most likely token alone leaves the seed nothing to draw
+    greedy = [*args, "--top-k", "1", "--guidance", "1"]
+    readings = []
+    for seed in ("0", "5"):
+        assert tdmm_eval([*greedy, "--seed", seed]) == 0
+        readings.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    assert readings[0]["sampling"] == {"guidance": 1.0, "temperature": 1.0, "top_k": 1, "top_p": 1.0}
+    assert {k: v for k, v in readings[0].items() if k != "sampling"} == {k: v for k, v in readings[1].items() if k != "sampling"}
+    assert tdmm_eval([*args, "--temperature", "0"]) == 2
+    assert "temperature" in capsys.readouterr().err
     assert tdmm_eval(["l2m-validation", "--models", str(models), "--l2m", str(models / "missing")]) == 2
     assert "missing" in capsys.readouterr().err
 
