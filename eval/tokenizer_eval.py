@@ -81,7 +81,8 @@ def evaluate_tokenizer(model: Any, rows: Iterable[dict[str, Any]], batch_size: i
                 err = (v_guess - v_true).norm(dim=-1).numpy() * 1000.0
                 vertex_sum += float(err.sum())
                 vertex_count += err.size
-                hist += np.histogram(np.clip(err, 0, _HIST_EDGES[-1] - 1e-6), _HIST_EDGES)[0]
+                hist += np.histogram(np.clip(err, 0, _HIST_EDGES[-1] - 1e-6), len(_HIST_EDGES) - 1,  # uniform bins: no sort
+                                     (_HIST_EDGES[0], _HIST_EDGES[-1]))[0]
             gt_events = blink_events(truth["eyelids"].numpy())
             pred_events = blink_events(guess["eyelids"].numpy())
             n_gt += len(gt_events)
