@@ -75,12 +75,14 @@ def l2m_validation(args: argparse.Namespace) -> int:
     import datasets
 
     from modeling_tdmm.language2motion import Language2Motion
+    from modeling_tdmm.modeling_language2motion import check_generation_options
     from modeling_tdmm.text_motion_evaluator import TextMotionEvaluator
     from open3dfacevid.loading import load_corpus
 
     from .l2m_validation import validation_readings
 
     try:
+        check_generation_options(args.temperature, args.top_k, args.top_p, args.guidance, args.seed)  # before the loading
         corpus = load_corpus("procedural", num_clips=args.procedural_clips) if args.procedural_clips else \
             datasets.load_dataset(str(args.models / "corpus"))
         rows = corpus["validation"].with_format("numpy")

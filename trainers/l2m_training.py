@@ -19,7 +19,8 @@ class Language2MotionTrainer(RunningMetricsTrainer):
     The collator draws each example's text and crop at random; evaluation batches are drawn by a copy of it
     re-seeded with ``eval_seed`` at every evaluation, and torch's random state is restored after it (its data
     loader draws a seed), so every evaluation sees the same batches and the training draws (hence the trained
-    model) do not depend on how often it evaluates."""
+    model) do not depend on how often it evaluates. (With ``dataloader_persistent_workers`` the Trainer keeps the
+    first evaluation's workers and their collator, so later evaluations draw on; training stays unaffected.)"""
 
     def __init__(self, *args: Any, eval_seed: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -29,7 +30,7 @@ class Language2MotionTrainer(RunningMetricsTrainer):
         training_collator = self.data_collator
         self.data_collator = copy.copy(training_collator)
         self.data_collator.rng = np.random.default_rng(self.eval_seed)
-        devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        devices = [self.args.device.index or 0] if self.args.device.type == "cuda" else []  # no CUDA start-up under use_cpu
         try:  # a DataLoader draws its base seed from torch's generator: keep the training's stream as it was
             with torch.random.fork_rng(devices=devices):
                 return super().evaluate(*args, **kwargs)
