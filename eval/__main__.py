@@ -81,6 +81,7 @@ def l2m_validation(args: argparse.Namespace) -> int:
 
     from .l2m_validation import validation_readings
 
+    sampling = {"guidance": args.guidance, "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}
     try:
         check_generation_options(args.temperature, args.top_k, args.top_p, args.guidance, args.seed)  # before the loading
         corpus = load_corpus("procedural", num_clips=args.procedural_clips) if args.procedural_clips else \
@@ -89,14 +90,12 @@ def l2m_validation(args: argparse.Namespace) -> int:
         if args.max_clips:
             rows = rows.select(range(min(args.max_clips, len(rows))))
         result = validation_readings(TextMotionEvaluator.from_pretrained(args.models / "evaluator"),
-                                     Language2Motion.from_pretrained(args.l2m), rows, seed=args.seed, guidance=args.guidance,
-                                     temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
+                                     Language2Motion.from_pretrained(args.l2m), rows, seed=args.seed, **sampling)
     except (OSError, ValueError) as exc:
         if os.environ.get("TDMM_TRACEBACK") == "1":
             raise
         print(f"python -m tdmm_eval l2m-validation: error: {exc}", file=sys.stderr)
         return 2
-    sampling = {"guidance": args.guidance, "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}
     print(json.dumps({"l2m": str(args.l2m), "sampling": sampling, **result}))
     return 0
 
