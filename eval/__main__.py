@@ -1,7 +1,7 @@
 """``python -m tdmm_eval report --models DIR --out DIR [--quick] [--seed N]``,
 ``python -m tdmm_eval judge --url URL --model NAME --descriptions FILE.jsonl [--out FILE.json]`` and
 ``python -m tdmm_eval l2m-validation --models DIR --l2m DIR [--procedural-clips N] [--max-clips N] [--seed N]
-[--guidance G] [--temperature T] [--top-k K] [--top-p P]`` and
+[--guidance G] [--temperature T] [--top-k K] [--top-p P] [--repeats N]`` and
 ``python -m tdmm_eval m2l-validation --models DIR [--m2l DIR] [--max-clips N] [--seed N]``."""
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--temperature", type=float, default=1.0)
     v.add_argument("--top-k", type=int, default=0, help="sample from the k most likely face tokens (0 = all)")
     v.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling: the most likely tokens up to this mass")
+    v.add_argument("--repeats", type=int, default=2,
+                   help="seeds per validation paraphrase and intensity pair (24 paraphrases x 2 seeds read a model's "
+                        "paraphrase share to about +-7 points; more seeds narrow the sampling part of that)")
     m = sub.add_parser("m2l-validation", help="Motion2Language's descriptions of validation clips, read by the lexicon "
                                                "(for choices; prints JSON)")
     m.add_argument("--models", type=Path, required=True, help="folder with corpus/ (and m2l/ unless --m2l)")
@@ -84,19 +87,22 @@ def l2m_validation(args: argparse.Namespace) -> int:
     sampling = {"guidance": args.guidance, "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}
     try:
         check_generation_options(args.temperature, args.top_k, args.top_p, args.guidance, args.seed)  # before the loading
+        if args.repeats < 1:
+            raise ValueError(f"--repeats must be >= 1, got {args.repeats}")
         corpus = load_corpus("procedural", num_clips=args.procedural_clips) if args.procedural_clips else \
             datasets.load_dataset(str(args.models / "corpus"))
         rows = corpus["validation"].with_format("numpy")
         if args.max_clips:
             rows = rows.select(range(min(args.max_clips, len(rows))))
         result = validation_readings(TextMotionEvaluator.from_pretrained(args.models / "evaluator"),
-                                     Language2Motion.from_pretrained(args.l2m), rows, seed=args.seed, **sampling)
+                                     Language2Motion.from_pretrained(args.l2m), rows, seed=args.seed,
+                                     repeats=args.repeats, **sampling)
     except (OSError, ValueError) as exc:
         if os.environ.get("TDMM_TRACEBACK") == "1":
             raise
         print(f"python -m tdmm_eval l2m-validation: error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({"l2m": str(args.l2m), "sampling": sampling, **result}))
+    print(json.dumps({"l2m": str(args.l2m), "sampling": sampling, "repeats": args.repeats, **result}))
     return 0
 
 

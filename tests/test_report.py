@@ -105,6 +105,13 @@ def test_l2m_validation_reads_validation_prompts_only_and_repeats(models, capsys
     assert {k: v for k, v in readings[0].items() if k != "sampling"} == {k: v for k, v in readings[1].items() if k != "sampling"}
     assert tdmm_eval([*args, "--temperature", "0"]) == 2
     assert "temperature" in capsys.readouterr().err
+    assert first["repeats"] == 2
+    assert tdmm_eval([*args, "--repeats", "3"]) == 0  # more seeds per paraphrase and pair
+    more = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert more["repeats"] == 3 and more["intensity_pairs"] == 3 * len(INTENSITY_EMOTIONS)
+    assert more["emotion_family"] == first["emotion_family"]  # the template prompts are generated once either way
+    assert tdmm_eval([*args, "--repeats", "0"]) == 2
+    assert "--repeats must be >= 1" in capsys.readouterr().err
     assert tdmm_eval(["l2m-validation", "--models", str(models), "--l2m", str(models / "missing")]) == 2
     assert "missing" in capsys.readouterr().err
 
