@@ -72,7 +72,7 @@ HYPERPARAMETERS = {
                            "eyelid_weight", "head_weight", "velocity_weight", "output_smoothing"),
     "motion2language": ("model_type", "hidden_size", "num_hidden_layers", "vocab_size"),
     "language2motion": ("conditioning", "hidden_size", "num_hidden_layers", "max_motion_tokens", "family_loss_weight",
-                        "token_corruption", "condition_dropout"),
+                        "prompt_family_loss_weight", "prompt_head_loss_weight", "token_corruption", "condition_dropout"),
     "evaluator": ("embed_dim", "hidden_size", "num_layers", "contrastive_temperature"),
 }
 

@@ -46,6 +46,12 @@ class Language2MotionConfig(PretrainedConfig):
             every face-token position to name the clip's emotion family and intensity level
             (``emotion_family_labels`` / ``intensity_labels`` in ``forward``), so the decoder's states carry what the
             prompt asks for; 0 = off (each needs its vocabulary).
+        head_motions: the head-motion kinds (names) of the prompt's head-motion loss; empty = none.
+        prompt_family_loss_weight, prompt_intensity_loss_weight, prompt_head_loss_weight: in training only, weights
+            of cross-entropies that ask the prompt's first position (the decoder's last state there, which sees the
+            whole prompt) to name the clip's emotion family, intensity level and head-motion kind, so the words
+            are summed up before any face token is drawn; the first two share the heads of the face-token losses;
+            0 = off (each needs its vocabulary).
         fps, downsample: frame rate of the clips and frames per face token (from the geometry
             tokenizer), used to turn a duration in seconds into tokens.
 
@@ -76,6 +82,10 @@ class Language2MotionConfig(PretrainedConfig):
         family_loss_weight: float = 0.0,
         intensity_levels: list[str] | None = None,
         intensity_loss_weight: float = 0.0,
+        head_motions: list[str] | None = None,
+        prompt_family_loss_weight: float = 0.0,
+        prompt_intensity_loss_weight: float = 0.0,
+        prompt_head_loss_weight: float = 0.0,
         fps: float = 25.0,
         downsample: int = 1,
         **kwargs,
@@ -91,7 +101,10 @@ class Language2MotionConfig(PretrainedConfig):
         if not 0.0 <= token_corruption < 1.0:
             raise ValueError(f"token_corruption must be in [0, 1), got {token_corruption}")
         for name, weight, names in (("family_loss_weight", family_loss_weight, emotion_families),
-                                    ("intensity_loss_weight", intensity_loss_weight, intensity_levels)):
+                                    ("intensity_loss_weight", intensity_loss_weight, intensity_levels),
+                                    ("prompt_family_loss_weight", prompt_family_loss_weight, emotion_families),
+                                    ("prompt_intensity_loss_weight", prompt_intensity_loss_weight, intensity_levels),
+                                    ("prompt_head_loss_weight", prompt_head_loss_weight, head_motions)):
             if weight < 0 or (weight > 0 and not names):
                 raise ValueError(f"{name} must be >= 0 and needs its label names, got {weight} with {len(names or [])} names")
         self.codebook_size = codebook_size
@@ -113,6 +126,10 @@ class Language2MotionConfig(PretrainedConfig):
         self.family_loss_weight = family_loss_weight
         self.intensity_levels = list(intensity_levels or [])
         self.intensity_loss_weight = intensity_loss_weight
+        self.head_motions = list(head_motions or [])
+        self.prompt_family_loss_weight = prompt_family_loss_weight
+        self.prompt_intensity_loss_weight = prompt_intensity_loss_weight
+        self.prompt_head_loss_weight = prompt_head_loss_weight
         self.fps = fps
         self.downsample = downsample
         kwargs.setdefault("bos_token_id", codebook_size)

@@ -201,10 +201,12 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         self.final_norm = nn.LayerNorm(width)
         if not config.head_codebook_size:
             self.lm_head = nn.Linear(width, config.vocab_size, bias=False)
-        if config.family_loss_weight > 0:
+        if config.family_loss_weight > 0 or config.prompt_family_loss_weight > 0:
             self.family_head = nn.Linear(width, len(config.emotion_families))
-        if config.intensity_loss_weight > 0:
+        if config.intensity_loss_weight > 0 or config.prompt_intensity_loss_weight > 0:
             self.intensity_head = nn.Linear(width, len(config.intensity_levels))
+        if config.prompt_head_loss_weight > 0:
+            self.head_motion_head = nn.Linear(width, len(config.head_motions))
         self.post_init()
         self.text_encoder.requires_grad_(not config.freeze_text_encoder)
         # without condition dropout the null condition is untrained, and guidance would only add noise
@@ -287,7 +289,7 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
                 text_input_ids: torch.Tensor | None = None, text_attention_mask: torch.Tensor | None = None,
                 condition_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,
                 emotion_family_labels: torch.Tensor | None = None, intensity_labels: torch.Tensor | None = None,
-                past_key_values: MotionCache | None = None, use_cache: bool = False, **kwargs) -> CausalLMOutputWithPast:
+                head_motion_labels: torch.Tensor | None = None, past_key_values: MotionCache | None = None, use_cache: bool = False, **kwargs) -> CausalLMOutputWithPast:
         """Next-token logits ``[B, T, vocab]`` for face tokens ``input_ids [B, T]``.
 
         Without ``past_key_values`` the prompt (``text_input_ids [B, L]``) is encoded into the
@@ -297,7 +299,9 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         (``logits`` None), which would cost ``[B, T, vocab]`` per step for nothing. In training,
         ``emotion_family_labels [B]`` and ``intensity_labels [B]`` (ids into ``config.emotion_families`` /
         ``config.intensity_levels``, -100 = none) add ``family_loss_weight`` / ``intensity_loss_weight`` x an
-        auxiliary loss (:meth:`_clip_label_loss`).
+        auxiliary loss (:meth:`_clip_label_loss`); with ``head_motion_labels [B]`` (ids into ``config.head_motions``)
+        the ``prompt_*_loss_weight`` terms ask the prompt's first position to name the same labels
+        (:meth:`_prompt_label_loss`).
         """
         batch, length = input_ids.shape
         if attention_mask is None:
@@ -329,6 +333,7 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
             x, kv = layer(x, allowed, None if past_key_values is None else past_key_values.layers[index])
             new_layers.append(kv)
         hidden = self.final_norm(x[:, -length:])
+        prompt_summary = self.final_norm(x[:, 0]) if prefix is not None else None  # [B, H]: the first prefix position
         factorised = bool(self.config.head_codebook_size)
         logits = None
         if not (factorised and self.training and labels is not None):  # training needs only the factorised loss
@@ -343,6 +348,12 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
                                               ("intensity_head", self.config.intensity_loss_weight, intensity_labels)):
                 if weight > 0 and clip_labels is not None:
                     loss = loss + weight * self._clip_label_loss(getattr(self, head), hidden[:, :-1], labels[:, 1:], clip_labels)
+            for head, weight, clip_labels in (
+                    ("family_head", self.config.prompt_family_loss_weight, emotion_family_labels),
+                    ("intensity_head", self.config.prompt_intensity_loss_weight, intensity_labels),
+                    ("head_motion_head", self.config.prompt_head_loss_weight, head_motion_labels)):
+                if weight > 0 and clip_labels is not None and prompt_summary is not None:
+                    loss = loss + weight * self._prompt_label_loss(getattr(self, head), prompt_summary, clip_labels, condition_mask)
         cache = MotionCache(new_layers, key_mask, prefix_length, start + length) if use_cache else None
         return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=cache)
 
@@ -354,6 +365,17 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         if bool((per_position == -100).all()):
             return hidden.sum() * 0.0
         return F.cross_entropy(head(hidden).flatten(0, 1).float(), per_position.flatten(), ignore_index=-100)
+
+    @staticmethod
+    def _prompt_label_loss(head: nn.Module, prompt_summary: torch.Tensor, clip_labels: torch.Tensor,
+                           condition_mask: torch.Tensor | None) -> torch.Tensor:
+        """Cross-entropy of each clip's label ``clip_labels [B]`` (-100 = none) read by ``head`` from the prompt's
+        first position ``prompt_summary [B, H]``; rows whose prompt was dropped (``condition_mask [B]`` False: the
+        null condition) name nothing."""
+        targets = clip_labels if condition_mask is None else clip_labels.masked_fill(~condition_mask.bool(), -100)
+        if bool((targets == -100).all()):
+            return prompt_summary.sum() * 0.0
+        return F.cross_entropy(head(prompt_summary).float(), targets, ignore_index=-100)
 
     def _corrupt(self, input_ids: torch.Tensor) -> torch.Tensor:
         """``input_ids [B, T]`` with each face token replaced by a uniformly drawn one with probability

@@ -78,8 +78,8 @@ class TextMotionCollator:
     Prompts longer than ``max_text_tokens`` are truncated in training (generation refuses them).
 
     Output: ``input_ids, attention_mask, labels [B, T]`` and ``text_input_ids,
-    text_attention_mask [B, L]`` (LongTensors), plus ``emotion_family_labels [B]`` / ``intensity_labels [B]``
-    where the examples carry a ``"family"`` / ``"intensity"`` id (-100 = none).
+    text_attention_mask [B, L]`` (LongTensors), plus ``emotion_family_labels [B]`` / ``intensity_labels [B]`` /
+    ``head_motion_labels [B]`` where the examples carry a ``"family"`` / ``"intensity"`` / ``"head"`` id (-100 = none).
     """
 
     def __init__(self, text_tokenizer: Any, codebook_size: int, max_motion_tokens: int, max_text_tokens: int,
@@ -111,7 +111,8 @@ class TextMotionCollator:
         text = self.text_tokenizer(texts, padding=True, truncation=True, max_length=self.max_text_tokens, return_tensors="pt")
         batch = {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels,
                  "text_input_ids": text["input_ids"], "text_attention_mask": text["attention_mask"]}
-        for key, name in (("family", "emotion_family_labels"), ("intensity", "intensity_labels")):
+        for key, name in (("family", "emotion_family_labels"), ("intensity", "intensity_labels"),
+                          ("head", "head_motion_labels")):
             if all(key in e for e in examples):
                 batch[name] = torch.tensor([int(e[key]) for e in examples], dtype=torch.long)
         return batch

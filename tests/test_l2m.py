@@ -226,10 +226,15 @@ REMOTE = textwrap.dedent("""
     text = AutoTokenizer.from_pretrained(sys.argv[1], trust_remote_code=True)("a person smiles", return_tensors="pt")
     out = model.generate(text["input_ids"], text["attention_mask"], num_frames=12, do_sample=False)
     print("CODES", out[0].tolist(), "GUIDANCE", model.generation_config.guidance_scale)
+    print("PROMPT HEADS", model.config.prompt_head_loss_weight, model.config.head_motions, hasattr(model, "head_motion_head"))
 """)
 
 
-def test_fresh_process_offline_load_without_the_package(tmp_path, model, text_tokenizer):
+@pytest.mark.parametrize("prompt_heads", [False, True])
+def test_fresh_process_offline_load_without_the_package(tmp_path, model, text_tokenizer, prompt_heads):
+    if prompt_heads:  # the prompt's label heads are saved and rebuilt from the config by the remote code
+        model = tiny_model(emotion_families=["joy", "anger"], head_motions=["nod", "still"], prompt_family_loss_weight=1.0,
+                           prompt_head_loss_weight=0.3).eval()
     saved = tmp_path / "saved"
     model.save_pretrained(saved)
     text_tokenizer.save_pretrained(saved)
@@ -246,6 +251,8 @@ def test_fresh_process_offline_load_without_the_package(tmp_path, model, text_to
     ids, mask = prompts(text_tokenizer, ["a person smiles"])
     local = model.generate(ids, mask, num_frames=12, guidance_scale=DEFAULT_GUIDANCE, do_sample=False)[0].tolist()
     assert f"CODES {local} GUIDANCE {DEFAULT_GUIDANCE}" in result.stdout  # plain generate() uses the trained default
+    heads = "0.3 ['nod', 'still'] True" if prompt_heads else "0.0 [] False"
+    assert f"PROMPT HEADS {heads}" in result.stdout
 
 
 def test_generation_config_holds_the_default_guidance(tmp_path, model, text_tokenizer):
@@ -363,16 +370,26 @@ def test_collator_builds_bos_eos_padding_and_labels(text_tokenizer):
     logits = torch.nn.functional.one_hot(batch["input_ids"].roll(-1, 1), K + 3).float()
     assert token_accuracy(logits, batch["labels"]).item() == pytest.approx(1.0)
     assert "emotion_family_labels" not in batch
-    labelled = collate([{"codes": [1], "texts": ["a smile"], "family": 3, "intensity": 5},
-                        {"codes": [2], "texts": ["?"], "family": -100, "intensity": -100}])
+    labelled = collate([{"codes": [1], "texts": ["a smile"], "family": 3, "intensity": 5, "head": 1},
+                        {"codes": [2], "texts": ["?"], "family": -100, "intensity": -100, "head": 2}])
     assert labelled["emotion_family_labels"].tolist() == [3, -100] and labelled["intensity_labels"].tolist() == [5, -100]
+    assert labelled["head_motion_labels"].tolist() == [1, 2]
 
 
-@pytest.mark.parametrize("kind", ["family", "intensity"])
+LABEL_LOSSES = {  # kind: (vocabulary, weight, forward argument, head)
+    "family": ("emotion_families", "family_loss_weight", "emotion_family_labels", "family_head"),
+    "intensity": ("intensity_levels", "intensity_loss_weight", "intensity_labels", "intensity_head"),
+    "prompt_family": ("emotion_families", "prompt_family_loss_weight", "emotion_family_labels", "family_head"),
+    "prompt_intensity": ("intensity_levels", "prompt_intensity_loss_weight", "intensity_labels", "intensity_head"),
+    "prompt_head": ("head_motions", "prompt_head_loss_weight", "head_motion_labels", "head_motion_head"),
+}
+
+
+@pytest.mark.parametrize("kind", list(LABEL_LOSSES))
 def test_clip_label_losses_are_added_in_training_only(text_tokenizer, kind):
-    names = ["joy", "anger", "neutral"] if kind == "family" else ["slight", "moderate", "extreme"]
-    vocabulary, weight, key = {"family": ("emotion_families", "family_loss_weight", "emotion_family_labels"),
-                               "intensity": ("intensity_levels", "intensity_loss_weight", "intensity_labels")}[kind]
+    vocabulary, weight, key, head = LABEL_LOSSES[kind]
+    names = {"emotion_families": ["joy", "anger", "neutral"], "intensity_levels": ["slight", "moderate", "extreme"],
+             "head_motions": ["nod", "shake", "still"]}[vocabulary]
     model = tiny_model(**{vocabulary: names, weight: 0.5}, dropout=0.0, condition_dropout=0.0)
     tokens = torch.tensor([[K, 1, 2, 3, K + 1], [K, 4, 5, K + 1, K + 2]])
     labels = tokens.masked_fill(tokens == K + 2, -100)
@@ -385,7 +402,10 @@ def test_clip_label_losses_are_added_in_training_only(text_tokenizer, kind):
     torch.testing.assert_close(unlabelled, plain)
     assert labelled.loss > plain + 0.5 * 0.5  # three names: the untrained head's cross-entropy is about log 3
     labelled.loss.backward()
-    assert getattr(model, f"{kind}_head").weight.grad.abs().sum() > 0
+    assert getattr(model, head).weight.grad.abs().sum() > 0
+    if kind.startswith("prompt_"):  # a dropped prompt (the null condition) names nothing
+        dropped = dict(inputs, condition_mask=torch.tensor([False, False]))
+        torch.testing.assert_close(model(tokens, **dropped, **{key: torch.tensor([0, 1])}).loss, model(tokens, **dropped).loss)
     model.eval()
     torch.testing.assert_close(model(tokens, **inputs, **{key: torch.tensor([0, 1])}).loss, plain)
     with pytest.raises(ValueError, match=weight):
@@ -413,6 +433,7 @@ def test_training_script_lowers_the_loss_and_generates_from_the_cli(tmp_path, fa
     config = loaded.model.config  # the packaged recipe: corrupted inputs and the auxiliary family loss, labels from the corpus
     assert config.token_corruption == 0.5 and config.family_loss_weight == 1.0 and "joy" in config.emotion_families
     assert loaded.model.family_head.out_features == len(config.emotion_families)
+    assert config.prompt_head_loss_weight > 0 and loaded.model.head_motion_head.out_features == len(config.head_motions) > 1
 
     from modeling_tdmm.cli import main
     from modeling_tdmm.clip import FaceClip

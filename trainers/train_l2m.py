@@ -53,13 +53,15 @@ class ScriptArguments(CorpusArguments):
 ModelArguments = config_arguments(Language2MotionConfig, (
     "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_motion_tokens", "dropout",
     "text_encoder", "max_text_tokens", "freeze_text_encoder", "conditioning", "condition_dropout", "token_corruption",
-    "family_loss_weight", "intensity_loss_weight"),
+    "family_loss_weight", "intensity_loss_weight", "prompt_family_loss_weight", "prompt_intensity_loss_weight",
+    "prompt_head_loss_weight"),
     "ModelArguments")
 
 
 def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer, appearance: int = 0, seed: int = 0) -> datasets.Dataset:
-    """``{"codes", "texts", "family", "intensity"}`` per clip (ids into ``label_vocabularies()``'s
-    ``emotion_families`` and ``intensities``, -100 where the clip has none: an emotion transition, a neutral face).
+    """``{"codes", "texts", "family", "intensity", "head"}`` per clip (ids into ``label_vocabularies()``'s
+    ``emotion_families``, ``intensities`` and ``head_motions``, -100 where the clip has none: an emotion transition,
+    a neutral face's intensity).
     ``texts`` are the clip's prompt and captions plus ``appearance`` appearance sentences where its attributes allow."""
     codes = encode_rows(rows, geometry)
     attributes = [attributes_of(row) for row in rows.select_columns(["attributes"])]
@@ -70,7 +72,8 @@ def token_examples(rows: datasets.Dataset, geometry: GeometryTokenizer, appearan
     keep = [i for i, t in enumerate(texts) if t]
     return datasets.Dataset.from_dict({"codes": [codes[i].tolist() for i in keep], "texts": [texts[i] for i in keep],
                                        "family": [int(labels[i]["emotion_labels"]) for i in keep],
-                                       "intensity": [int(labels[i]["intensity_labels"]) for i in keep]})
+                                       "intensity": [int(labels[i]["intensity_labels"]) for i in keep],
+                                       "head": [int(labels[i]["head_labels"]) for i in keep]})
 
 
 #: the dataclasses a config file and the command line fill, in order
@@ -92,7 +95,7 @@ def main() -> None:
 
     vocab = label_vocabularies()
     config = Language2MotionConfig(**asdict(model_args), emotion_families=vocab["emotion_families"],
-                                   intensity_levels=vocab["intensities"],
+                                   intensity_levels=vocab["intensities"], head_motions=vocab["head_motions"],
                                    codebook_size=geometry.config.codebook_size,
                                    head_codebook_size=geometry.config.head_codebook_size, fps=fps,
                                    downsample=geometry.config.downsample)
