@@ -289,7 +289,8 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
                 text_input_ids: torch.Tensor | None = None, text_attention_mask: torch.Tensor | None = None,
                 condition_mask: torch.Tensor | None = None, labels: torch.Tensor | None = None,
                 emotion_family_labels: torch.Tensor | None = None, intensity_labels: torch.Tensor | None = None,
-                head_motion_labels: torch.Tensor | None = None, past_key_values: MotionCache | None = None, use_cache: bool = False, **kwargs) -> CausalLMOutputWithPast:
+                head_motion_labels: torch.Tensor | None = None, past_key_values: MotionCache | None = None,
+                use_cache: bool = False, **kwargs) -> CausalLMOutputWithPast:
         """Next-token logits ``[B, T, vocab]`` for face tokens ``input_ids [B, T]``.
 
         Without ``past_key_values`` the prompt (``text_input_ids [B, L]``) is encoded into the
@@ -333,7 +334,6 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
             x, kv = layer(x, allowed, None if past_key_values is None else past_key_values.layers[index])
             new_layers.append(kv)
         hidden = self.final_norm(x[:, -length:])
-        prompt_summary = self.final_norm(x[:, 0]) if prefix is not None else None  # [B, H]: the first prefix position
         factorised = bool(self.config.head_codebook_size)
         logits = None
         if not (factorised and self.training and labels is not None):  # training needs only the factorised loss
@@ -348,6 +348,7 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
                                               ("intensity_head", self.config.intensity_loss_weight, intensity_labels)):
                 if weight > 0 and clip_labels is not None:
                     loss = loss + weight * self._clip_label_loss(getattr(self, head), hidden[:, :-1], labels[:, 1:], clip_labels)
+            prompt_summary = self.final_norm(x[:, 0]) if prefix is not None else None  # [B, H]: the first prefix position
             for head, weight, clip_labels in (
                     ("family_head", self.config.prompt_family_loss_weight, emotion_family_labels),
                     ("intensity_head", self.config.prompt_intensity_loss_weight, intensity_labels),
