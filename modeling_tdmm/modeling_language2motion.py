@@ -301,8 +301,8 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
         ``emotion_family_labels [B]`` and ``intensity_labels [B]`` (ids into ``config.emotion_families`` /
         ``config.intensity_levels``, -100 = none) add ``family_loss_weight`` / ``intensity_loss_weight`` x an
         auxiliary loss (:meth:`_clip_label_loss`); with ``head_motion_labels [B]`` (ids into ``config.head_motions``)
-        the ``prompt_*_loss_weight`` terms ask the prompt's first position to name the same labels
-        (:meth:`_prompt_label_loss`).
+        the ``prompt_*_loss_weight`` terms ask the prompt's first position to name the same labels (the same
+        :meth:`_clip_label_loss`, on that one position).
         """
         batch, length = input_ids.shape
         if attention_mask is None:
@@ -348,35 +348,29 @@ class Language2MotionModel(PreTrainedModel, GenerationMixin):
                                               ("intensity_head", self.config.intensity_loss_weight, intensity_labels)):
                 if weight > 0 and clip_labels is not None:
                     loss = loss + weight * self._clip_label_loss(getattr(self, head), hidden[:, :-1], labels[:, 1:], clip_labels)
-            prompt_summary = self.final_norm(x[:, 0]) if prefix is not None else None  # [B, H]: the first prefix position
+            prompt_summary = self.final_norm(x[:, :1])  # [B, 1, H]: the first prefix position, which sees the whole prompt
+            # a dropped prompt (the null condition) names nothing: its row is masked like a padded position
+            asked = torch.zeros((batch, 1), dtype=torch.long, device=x.device)
+            if condition_mask is not None:
+                asked = asked.masked_fill(~condition_mask.bool().view(-1, 1), -100)
             for head, weight, clip_labels in (
                     ("family_head", self.config.prompt_family_loss_weight, emotion_family_labels),
                     ("intensity_head", self.config.prompt_intensity_loss_weight, intensity_labels),
                     ("head_motion_head", self.config.prompt_head_loss_weight, head_motion_labels)):
-                if weight > 0 and clip_labels is not None and prompt_summary is not None:
-                    loss = loss + weight * self._prompt_label_loss(getattr(self, head), prompt_summary, clip_labels, condition_mask)
+                if weight > 0 and clip_labels is not None:
+                    loss = loss + weight * self._clip_label_loss(getattr(self, head), prompt_summary, asked, clip_labels)
         cache = MotionCache(new_layers, key_mask, prefix_length, start + length) if use_cache else None
         return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=cache)
 
     @staticmethod
     def _clip_label_loss(head: nn.Module, hidden: torch.Tensor, targets: torch.Tensor, clip_labels: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of each clip's label ``clip_labels [B]`` (-100 = none) read by ``head`` from every
-        position ``hidden [B, T, H]`` that predicts a token (``targets [B, T]`` != -100)."""
+        position of ``hidden [B, T, H]`` that takes part (``targets [B, T]`` != -100: it predicts a token, or it
+        is a prompt that was not dropped)."""
         per_position = clip_labels.view(-1, 1).expand_as(targets).masked_fill(targets == -100, -100)
         if bool((per_position == -100).all()):
             return hidden.sum() * 0.0
         return F.cross_entropy(head(hidden).flatten(0, 1).float(), per_position.flatten(), ignore_index=-100)
-
-    @staticmethod
-    def _prompt_label_loss(head: nn.Module, prompt_summary: torch.Tensor, clip_labels: torch.Tensor,
-                           condition_mask: torch.Tensor | None) -> torch.Tensor:
-        """Cross-entropy of each clip's label ``clip_labels [B]`` (-100 = none) read by ``head`` from the prompt's
-        first position ``prompt_summary [B, H]``; rows whose prompt was dropped (``condition_mask [B]`` False: the
-        null condition) name nothing."""
-        targets = clip_labels if condition_mask is None else clip_labels.masked_fill(~condition_mask.bool(), -100)
-        if bool((targets == -100).all()):
-            return prompt_summary.sum() * 0.0
-        return F.cross_entropy(head(prompt_summary).float(), targets, ignore_index=-100)
 
     def _corrupt(self, input_ids: torch.Tensor) -> torch.Tensor:
         """``input_ids [B, T]`` with each face token replaced by a uniformly drawn one with probability
