@@ -22,8 +22,10 @@ def test_last_checkpoint_skips_incomplete_ones(tmp_path):
         (tmp_path / f"checkpoint-{step}").mkdir()
         if complete:
             (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-14").mkdir()
+    (tmp_path / "checkpoint-14" / "trainer_state.json").write_text('{"global_step": 1')  # killed mid-write
     (tmp_path / "checkpoint-last").mkdir()
-    assert last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-12")  # 12 > 3 numerically; 15 was cut off mid-save
+    assert last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-12")  # 12 > 3 numerically; 14 and 15 were cut off mid-save
     assert checkpoint_to_resume("true", tmp_path) == checkpoint_to_resume("last", tmp_path) == str(tmp_path / "checkpoint-12")
     assert checkpoint_to_resume(None, tmp_path) is None and checkpoint_to_resume("false", tmp_path) is None
     assert checkpoint_to_resume("true", tmp_path / "fresh") is None  # nothing to resume: start from scratch

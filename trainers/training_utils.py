@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import os
 import re
 import sys
@@ -36,13 +37,22 @@ def config_arguments(config_class: type, names: tuple[str, ...], class_name: str
 def last_checkpoint(output_dir: str | os.PathLike) -> str | None:
     """The newest complete ``checkpoint-N`` folder in ``output_dir`` (one with a trainer state), or None.
 
-    A run killed while saving can leave a checkpoint folder without ``trainer_state.json``: it is
-    skipped, so resuming falls back to the checkpoint before it.
+    A run killed while saving can leave a checkpoint folder without ``trainer_state.json``, or with one
+    cut off mid-write (the trainer does not write it atomically): it is skipped, so resuming falls back
+    to the checkpoint before it.
     """
     folder = Path(output_dir)
     steps = [(int(p.name.split("-")[1]), p) for p in folder.glob("checkpoint-*") if p.name.split("-")[1].isdigit()] if folder.is_dir() else []
-    complete = [p for _, p in sorted(steps) if (p / "trainer_state.json").is_file()]
+    complete = [p for _, p in sorted(steps) if _readable_state(p / "trainer_state.json")]
     return str(complete[-1]) if complete else None
+
+
+def _readable_state(path: Path) -> bool:
+    """Whether ``path`` is a whole trainer state (a JSON object), not missing or cut off."""
+    try:
+        return isinstance(json.loads(path.read_text()), dict)
+    except (OSError, ValueError):
+        return False
 
 
 def checkpoint_to_resume(resume_from_checkpoint: str | None, output_dir: str | os.PathLike) -> str | None:
