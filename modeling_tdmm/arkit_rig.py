@@ -14,6 +14,12 @@ import does), and a clip is fitted with ARKit weights by bounded least squares o
 * the eye-look shapes come from the eye rotations (``eye_pose``), not from vertices: the eyes are
   separate balls that do not move the skin (:data:`EYE_LOOK_RANGE` radians = weight 1);
 * ``tongueOut`` stays 0 (the head has no tongue);
+* a drooping upper lid (AU41) has no ARKit shape: it shows as partial lid closure, so the fit gives it
+  an unknown of its own (:data:`DROOP`) credited to ``eyeBlink`` at the lid closure it looks like
+  (``ARKitRig.droop_closure``, about half a blink), and an import gives the part of ``eyeBlink`` that is
+  held longer than a blink (:data:`BLINK_MAX_S`) and no deeper than a droop back to AU41, as FACS codes a
+  blink (AU45) by its brevity; so a tired face leaves as ``eyeBlink`` and comes back tired, and
+  export -> import -> export still gives the same weights;
 * mirror pairs (``jawLeft`` / ``jawRight``, ``mouthLeft`` / ``mouthRight``) are one
   signed unknown in [-1, 1], split into the two weights (never both non-zero); open-head-v1 has one
   lip-suck and one lip-press shape, so ``mouthRollLower`` / ``mouthRollUpper`` and
@@ -37,7 +43,7 @@ from .arkit_names import ARKIT_NAMES
 from .arkit_take import ARKitTake, timecode_rate
 from .clip import FaceClip
 from .face_model import FaceModel, face_model_family
-from .facs import expression_names
+from .facs import FACS_APEX_MAX, expression_names
 from .rotations import axis_angle_to_matrix, matrix_to_axis_angle
 
 __all__ = ["EYE_LOOK_RANGE", "RECIPES", "ARKitRig", "axis_angle_to_euler", "bounded_least_squares", "euler_to_axis_angle"]
@@ -91,6 +97,10 @@ EYE_LOOKS = {
 SIGNED = (("jawLeft", "jawRight"), ("mouthLeft", "mouthRight"))
 TIED = (("mouthRollLower", "mouthRollUpper"), ("mouthPressLeft", "mouthPressRight"))
 UNUSED = ("tongueOut",)
+#: ARKit shape -> the FACS unit with no ARKit shape of its own that the shape shows (see the module docstring).
+DROOP = {"eyeBlinkLeft": "AU41_L", "eyeBlinkRight": "AU41_R"}
+#: Longest eyelid closure (s) read as a blink on import; closure held longer is lid droop or closed eyes.
+BLINK_MAX_S = 0.5
 
 
 def _rot(axis: int, angle: torch.Tensor) -> torch.Tensor:
@@ -118,8 +128,8 @@ def axis_angle_to_euler(rotvec: np.ndarray) -> np.ndarray:
 @dataclass
 class _Unknowns:
     """The fit's unknowns: ``columns [U, P]`` recipes, bounds ``lower [U]`` / ``upper [U]`` and, per
-    unknown, the ARKit shapes it sets (``(index, sign)``; a negative value of a signed unknown goes to
-    the second shape of its pair)."""
+    unknown, the ARKit shapes it adds to (``(index, factor)``; a signed unknown adds with factor -1 to the
+    second shape of its pair, so its negative values go there once weights are clipped to [0, 1])."""
 
     columns: np.ndarray
     lower: np.ndarray
@@ -165,7 +175,8 @@ def recipe_matrix() -> np.ndarray:
     return matrix
 
 
-def _unknowns(recipes: np.ndarray) -> _Unknowns:
+def _unknowns(recipes: np.ndarray, droop_closure: float) -> _Unknowns:
+    """The fit's unknowns; ``droop_closure`` is the lid closure (0-1) that looks like AU41 = 1."""
     index = {name: i for i, name in enumerate(ARKIT_NAMES)}
     grouped = {name for pair in SIGNED + TIED for name in pair}
     columns, lower, upper, targets = [], [], [], []
@@ -178,7 +189,25 @@ def _unknowns(recipes: np.ndarray) -> _Unknowns:
     for group in TIED:
         columns.append(sum(recipes[index[name]] for name in group)); lower.append(0.0); upper.append(1.0)
         targets.append([(index[name], 1.0) for name in group])
+    for name, unit in DROOP.items():
+        column = np.zeros(len(PARAMETERS))
+        column[PARAMETERS.index(unit)] = 1.0
+        columns.append(column); lower.append(0.0); upper.append(FACS_APEX_MAX); targets.append([(index[name], droop_closure)])
     return _Unknowns(np.stack(columns), np.array(lower), np.array(upper), targets)
+
+
+def held_droop(closure: np.ndarray, fps: float, droop_closure: float) -> np.ndarray:
+    """The part ``[T]`` of an eye's closure ``[T]`` (0 open - 1 shut) that is a drooping lid: what stays after
+    removing closures briefer than :data:`BLINK_MAX_S` (a grey-scale opening: the running minimum, then the
+    running maximum, over that window), as deep as a droop goes (``droop_closure`` x the largest AU41) and
+    fading to 0 as a held closure deepens from there to shut eyes."""
+    half = math.ceil(BLINK_MAX_S * fps / 2)
+    window = 2 * half + 1
+    lowest = np.lib.stride_tricks.sliding_window_view(np.pad(closure, half, mode="edge"), window).min(1)
+    held = np.lib.stride_tricks.sliding_window_view(np.pad(lowest, half, mode="edge"), window).max(1)
+    held = np.minimum(held, closure)
+    deepest = droop_closure * FACS_APEX_MAX
+    return np.where(held <= deepest, held, deepest * np.clip((1.0 - held) / (1.0 - deepest), 0.0, 1.0))
 
 
 def capture_start_frame(clip: FaceClip) -> int:
@@ -244,7 +273,6 @@ class ARKitRig:
         if face_model_family(self.model.name) != "open-head":
             raise ValueError(f"ARKit shapes are defined on the open head (open-head-v2, open-head-v1), not {self.model.name}")
         self.recipes = recipe_matrix()
-        self.unknowns = _unknowns(self.recipes)
         self.passes = passes
         moved = self.model.offsets("expression").abs().amax((0, 2)) > 1e-6
         moved |= self.model.offsets("eyelids").abs().amax((0, 2)) > 1e-6
@@ -252,12 +280,24 @@ class ARKitRig:
         #: ``[R]`` indices of the face region: skin the expressions, eyelids or jaw move.
         self.region = torch.nonzero(moved | (jaw > 1e-3)).squeeze(1)
         self.face = self.model.subset(self.region)
+        #: Lid closure (0-1) whose vertex offsets best match AU41 = 1 (least squares on the mean face's left eye).
+        self.droop_closure = self._closure_like(DROOP["eyeBlinkLeft"], "lid_L")
+        self.unknowns = _unknowns(self.recipes, self.droop_closure)
 
     # ------------------------------------------------------------------ geometry
     def _vertices(self, parameters: np.ndarray, shape: torch.Tensor) -> torch.Tensor:
         """Face-region vertices ``[N, R, 3]`` (m, head unposed) of parameter vectors ``[N, P]``."""
         p = torch.as_tensor(parameters, dtype=torch.float32)
         return self.face(shape=shape, expression=p[:, :50], jaw_pose=p[:, 50:53], eyelids=p[:, 53:55])
+
+    @torch.no_grad()
+    def _closure_like(self, unit: str, lid: str) -> float:
+        """The amount of parameter ``lid`` whose offsets are closest to those of ``unit`` at 1 (mean face)."""
+        one = np.zeros((3, len(PARAMETERS)))
+        one[1, PARAMETERS.index(unit)] = 1.0
+        one[2, PARAMETERS.index(lid)] = 1.0
+        rest, target, closure = self._vertices(one, torch.zeros(0)).double().flatten(1)
+        return float((target - rest) @ (closure - rest) / (closure - rest).square().sum())
 
     def shape_offsets(self, shape: np.ndarray | None = None) -> np.ndarray:
         """``[52, V, 3]`` vertex offsets (m) of every ARKit shape at weight 1 on identity ``shape``: the morph
@@ -306,7 +346,7 @@ class ARKitRig:
             turned = np.abs(values[:, jaw]).max(1) > 1e-9  # only frames where the jaw turns depart from the linear blend
             if not turned.any():
                 break
-            actual = (self._vertices(self._weights(values[turned]) @ self.recipes, shape) - rest).reshape(int(turned.sum()), -1)
+            actual = (self._vertices(values[turned] @ self.unknowns.columns, shape) - rest).reshape(int(turned.sum()), -1)
             linear = torch.as_tensor(values[turned], dtype=torch.float32) @ basis
             residual = ((actual - linear) @ basis.T).double().numpy()  # skinning's departure from the linear blend
             previous = values[turned]
@@ -326,16 +366,16 @@ class ARKitRig:
         """Unknowns ``[T, U]`` -> ARKit weights ``[T, 52]``."""
         weights = np.zeros((len(values), len(ARKIT_NAMES)))
         for column, targets in enumerate(self.unknowns.targets):
-            for index, sign in targets:
-                weights[:, index] = np.clip(sign * values[:, column], 0.0, 1.0)
-        return weights
+            for index, factor in targets:
+                weights[:, index] += factor * values[:, column]
+        return np.clip(weights, 0.0, 1.0)
 
     # ------------------------------------------------------------------ take -> clip
     def to_clip(self, take: ARKitTake, shape: np.ndarray | None = None, **metadata) -> FaceClip:
         """An open-head-v1 clip playing ``take``: expression, jaw and eyelids from the weights' recipes, head
         pose from the head angles, eye rotation from the eye angles (or, where those are all zero, from the
         eye-look weights)."""
-        params = take.weights.astype(np.float64) @ self.recipes
+        params = self._parameters(take)
         eyes = take.eyes.astype(np.float64)
         if not eyes.any():
             eyes = np.zeros_like(eyes)
@@ -351,13 +391,24 @@ class ARKitRig:
             fps=take.fps, face_model=self.model.name, origin=take.origin, **metadata,
         )
 
+    def _parameters(self, take: ARKitTake) -> np.ndarray:
+        """Open-head parameters ``[T, P]`` of a take: each weight's recipe, with each eye's held, droop-deep
+        lid closure moved from the eyelid to AU41 (:data:`DROOP`)."""
+        params = take.weights.astype(np.float64) @ self.recipes
+        for name, unit in DROOP.items():
+            lid = PARAMETERS.index("lid_L" if name.endswith("Left") else "lid_R")
+            droop = held_droop(take.weight(name).astype(np.float64), take.fps, self.droop_closure)
+            params[:, lid] -= droop
+            params[:, PARAMETERS.index(unit)] += droop / self.droop_closure
+        return params
+
     # ------------------------------------------------------------------ measurement
     @torch.no_grad()
     def resynthesis_error(self, clip: FaceClip, take: ARKitTake) -> float:
-        """Mean face-region vertex distance (m) between ``clip`` and ``take`` played on the clip's identity,
-        head unposed (head angles are carried separately and exactly)."""
+        """Mean face-region vertex distance (m) between ``clip`` and ``take`` imported back (:meth:`to_clip`'s
+        parameters) on the clip's identity, head unposed (head angles are carried separately and exactly)."""
         shape = torch.as_tensor(clip.shape[: self.model.num_shape], dtype=torch.float32)
         params = np.concatenate([clip.expression[:, :50], clip.jaw_pose, clip.eyelids], 1)
         original = self._vertices(params, shape)
-        played = self._vertices(take.weights.astype(np.float64) @ self.recipes, shape)
+        played = self._vertices(self._parameters(take), shape)
         return float((original - played).norm(dim=-1).mean())

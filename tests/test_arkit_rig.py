@@ -18,10 +18,12 @@ from modeling_tdmm.arkit_rig import (
     axis_angle_to_euler,
     bounded_least_squares,
     euler_to_axis_angle,
+    held_droop,
 )
 from modeling_tdmm.arkit_take import ARKitTake
 from modeling_tdmm.cli import main as tdmm
 from modeling_tdmm.clip import FaceClip
+from modeling_tdmm.facs import expression_names
 from modeling_tdmm.readers import read_tracker_file
 from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize
@@ -109,6 +111,66 @@ def test_known_weights_are_recovered_from_the_clip_they_make(rig):
     back = rig.fit(rig.to_clip(take))
     np.testing.assert_allclose(back.weights, weights, atol=1e-3)
     np.testing.assert_allclose(back.head, take.head, atol=1e-5)
+
+
+def _lid_clip(droop: float, lids: np.ndarray, fps: float = 25.0) -> FaceClip:
+    """A clip whose upper lids droop by AU41 = ``droop`` throughout, with eyelid closure ``lids [T]`` on top."""
+    frames = len(lids)
+    expression = np.zeros((frames, 50), np.float32)
+    for side in "LR":
+        expression[:, expression_names().index(f"AU41_{side}")] = droop
+    return FaceClip(expression=expression, jaw_pose=np.zeros((frames, 3), np.float32),
+                    eyelids=np.repeat(lids[:, None], 2, 1).astype(np.float32), head_pose=np.zeros((frames, 3), np.float32),
+                    shape=np.zeros(0, np.float32), fps=fps, face_model="open-head-v2")
+
+
+def _blinks(frames: int, starts: list[int], length: int = 4) -> np.ndarray:
+    lids = np.zeros(frames)
+    for start in starts:
+        lids[start: start + length] = np.sin(np.linspace(0.3, np.pi - 0.3, length))
+    return lids
+
+
+def test_a_drooping_lid_leaves_as_eye_blink_and_comes_back_as_droop(rig):
+    """ARKit has no lid-droop shape (AU41): a tired face exports as held partial eyeBlink, and the import gives
+    the held part back to AU41 and the blinks on top to the eyelids, so the face reads tired again."""
+    au41 = [expression_names().index(f"AU41_{side}") for side in "LR"]
+    lids = _blinks(100, [20, 60])
+    clip = _lid_clip(0.6, lids)
+    take = rig.fit(clip)
+    blink = take.weight("eyeBlinkLeft")
+    assert blink[:15] == pytest.approx(0.6 * rig.droop_closure, abs=0.01)  # the droop shows as partial closure
+    back = rig.to_clip(take)
+    quiet = lids == 0
+    np.testing.assert_allclose(back.expression[quiet][:, au41], 0.6, atol=0.01)
+    np.testing.assert_allclose(back.eyelids[quiet], 0.0, atol=0.01)
+    assert back.eyelids[~quiet].max() > 0.6  # the blinks are still blinks
+    assert rig.resynthesis_error(clip, take) < 0.05e-3
+    np.testing.assert_allclose(rig.fit(back).weights, take.weights, atol=1e-3)  # export -> import -> export
+
+
+def test_blinks_and_shut_eyes_stay_eyelid_closure_on_import(rig):
+    """Closures briefer than a blink, and eyes held shut, are eyelid closure (AU45 / AU43), not droop."""
+    lids = _blinks(150, [10, 30, 50])
+    lids[80:140] = 1.0
+    take = rig.fit(_lid_clip(0.0, lids))
+    back = rig.to_clip(take)
+    au41 = expression_names().index("AU41_L")
+    assert np.abs(back.expression[:75, au41]).max() < 1e-3
+    np.testing.assert_allclose(back.eyelids[:75, 0], lids[:75], atol=0.01)
+    np.testing.assert_allclose(back.eyelids[85:135, 0], 1.0, atol=0.01)
+    assert np.abs(back.expression[85:135, au41]).max() < 1e-3
+
+
+def test_held_droop_removes_brief_closures_and_keeps_held_ones():
+    closure = np.full(60, 0.2)
+    closure[10:14] = 0.9     # a blink (0.16 s at 25 fps) on a slight droop
+    closure[30:60] = 0.35    # the lids sink further and stay
+    droop = held_droop(closure, 25.0, droop_closure=0.5)
+    np.testing.assert_allclose(droop[:30], 0.2)
+    np.testing.assert_allclose(droop[38:], 0.35)
+    assert held_droop(np.ones(60), 25.0, droop_closure=0.5) == pytest.approx(np.zeros(60))  # shut eyes are not a droop
+    assert held_droop(np.full(60, 0.05), 25.0, droop_closure=0.5).min() == pytest.approx(0.05)
 
 
 def test_eye_rotation_becomes_eye_look_weights_and_back(rig, clips):
