@@ -2,13 +2,13 @@
 
 Each ARKit shape is a *recipe* in open-head-v1's parameter space: a combination of its FACS
 expression shapes, jaw rotation and eyelid closure (:data:`RECIPES`; the table in the README says
-which action units each uses). So a set of ARKit weights is a clip (``weights @ recipes``: what an
-import does), and a clip is fitted with ARKit weights by bounded least squares on mesh vertices
+which action units each uses). So a set of ARKit weights is a clip (``weights @ recipes``, with held
+lid closure read as a drooping lid: what an import does), and a clip is fitted with ARKit weights by bounded least squares on mesh vertices
 (what an export does, as NVIDIA's Audio2Face solver and SAiD do):
 
 * the fit minimises ``|| sum_k w_k D_k - (V_t - V_0) ||^2`` over the face region per frame, with
   ``D_k`` the vertex offsets of shape ``k``'s recipe on the clip's identity and ``w_k`` in [0, 1]
-  (:func:`bounded_least_squares` on the 39 x 39 normal equations, all frames at once); the jaw
+  (:func:`bounded_least_squares` on the unknowns' normal equations, all frames at once); the jaw
   turns by linear blend skinning, not linearly, so up to eight fixed-point passes over the frames
   where it turns (until the weights move < 2e-5; each pass shrinks the change ~10x) fit the real model's departure from the linear blend;
 * the eye-look shapes come from the eye rotations (``eye_pose``), not from vertices: the eyes are
@@ -17,9 +17,11 @@ import does), and a clip is fitted with ARKit weights by bounded least squares o
 * a drooping upper lid (AU41) has no ARKit shape: it shows as partial lid closure, so the fit gives it
   an unknown of its own (:data:`DROOP`) credited to ``eyeBlink`` at the lid closure it looks like
   (``ARKitRig.droop_closure``, about half a blink), and an import gives the part of ``eyeBlink`` that is
-  held longer than a blink (:data:`BLINK_MAX_S`) and no deeper than a droop back to AU41, as FACS codes a
-  blink (AU45) by its brevity; so a tired face leaves as ``eyeBlink`` and comes back tired, and
-  export -> import -> export still gives the same weights;
+  held longer than a blink (:data:`BLINK_MAX_S`) back to AU41, all of it up to the deepest droop, less
+  and less of it from there to shut eyes (:func:`held_droop`), as FACS tells a blink (AU45), a droop
+  (AU41) and closed eyes (AU43) apart by duration and depth; so a tired face leaves as ``eyeBlink`` and
+  comes back tired, and export -> import -> export still gives the same weights. A capture whose
+  ``eyeBlink`` rests above 0 with the eyes open (a tracker's bias) therefore comes back with drooping lids;
 * mirror pairs (``jawLeft`` / ``jawRight``, ``mouthLeft`` / ``mouthRight``) are one
   signed unknown in [-1, 1], split into the two weights (never both non-zero); open-head-v1 has one
   lip-suck and one lip-press shape, so ``mouthRollLower`` / ``mouthRollUpper`` and
@@ -46,7 +48,8 @@ from .face_model import FaceModel, face_model_family
 from .facs import FACS_APEX_MAX, expression_names
 from .rotations import axis_angle_to_matrix, matrix_to_axis_angle
 
-__all__ = ["EYE_LOOK_RANGE", "RECIPES", "ARKitRig", "axis_angle_to_euler", "bounded_least_squares", "euler_to_axis_angle"]
+__all__ = ["BLINK_MAX_S", "DROOP", "EYE_LOOK_RANGE", "RECIPES", "ARKitRig", "axis_angle_to_euler", "bounded_least_squares",
+           "euler_to_axis_angle", "held_droop"]
 
 EXPRESSION = expression_names()
 #: Parameter vector of a recipe: 50 expression coefficients, jaw axis-angle (3), eyelid closure (2).
@@ -97,8 +100,9 @@ EYE_LOOKS = {
 SIGNED = (("jawLeft", "jawRight"), ("mouthLeft", "mouthRight"))
 TIED = (("mouthRollLower", "mouthRollUpper"), ("mouthPressLeft", "mouthPressRight"))
 UNUSED = ("tongueOut",)
-#: ARKit shape -> the FACS unit with no ARKit shape of its own that the shape shows (see the module docstring).
-DROOP = {"eyeBlinkLeft": "AU41_L", "eyeBlinkRight": "AU41_R"}
+#: ARKit shape -> (the FACS unit with no ARKit shape of its own that the shape shows, the shape's own eyelid parameter);
+#: see the module docstring.
+DROOP = {"eyeBlinkLeft": ("AU41_L", "lid_L"), "eyeBlinkRight": ("AU41_R", "lid_R")}
 #: Longest eyelid closure (s) read as a blink on import; closure held longer is lid droop or closed eyes.
 BLINK_MAX_S = 0.5
 
@@ -189,7 +193,7 @@ def _unknowns(recipes: np.ndarray, droop_closure: float) -> _Unknowns:
     for group in TIED:
         columns.append(sum(recipes[index[name]] for name in group)); lower.append(0.0); upper.append(1.0)
         targets.append([(index[name], 1.0) for name in group])
-    for name, unit in DROOP.items():
+    for name, (unit, _) in DROOP.items():
         column = np.zeros(len(PARAMETERS))
         column[PARAMETERS.index(unit)] = 1.0
         columns.append(column); lower.append(0.0); upper.append(FACS_APEX_MAX); targets.append([(index[name], droop_closure)])
@@ -198,14 +202,15 @@ def _unknowns(recipes: np.ndarray, droop_closure: float) -> _Unknowns:
 
 def held_droop(closure: np.ndarray, fps: float, droop_closure: float) -> np.ndarray:
     """The part ``[T]`` of an eye's closure ``[T]`` (0 open - 1 shut) that is a drooping lid: what stays after
-    removing closures briefer than :data:`BLINK_MAX_S` (a grey-scale opening: the running minimum, then the
-    running maximum, over that window), as deep as a droop goes (``droop_closure`` x the largest AU41) and
-    fading to 0 as a held closure deepens from there to shut eyes."""
-    half = math.ceil(BLINK_MAX_S * fps / 2)
+    removing every closure held for no longer than :data:`BLINK_MAX_S` (a grey-scale opening over the odd
+    number of frames just above it: the running minimum, then the running maximum; the eyes count as open
+    outside the take, so a take's first and last frames are judged as any others), all of it up to the
+    deepest droop (``droop_closure`` x the largest AU41), and from there less and less of it, linearly, to
+    none for shut eyes."""
+    half = math.floor(BLINK_MAX_S * fps / 2)
     window = 2 * half + 1
-    lowest = np.lib.stride_tricks.sliding_window_view(np.pad(closure, half, mode="edge"), window).min(1)
-    held = np.lib.stride_tricks.sliding_window_view(np.pad(lowest, half, mode="edge"), window).max(1)
-    held = np.minimum(held, closure)
+    lowest = np.lib.stride_tricks.sliding_window_view(np.pad(closure, half), window).min(1)
+    held = np.lib.stride_tricks.sliding_window_view(np.pad(lowest, half), window).max(1)
     deepest = droop_closure * FACS_APEX_MAX
     return np.where(held <= deepest, held, deepest * np.clip((1.0 - held) / (1.0 - deepest), 0.0, 1.0))
 
@@ -280,8 +285,8 @@ class ARKitRig:
         #: ``[R]`` indices of the face region: skin the expressions, eyelids or jaw move.
         self.region = torch.nonzero(moved | (jaw > 1e-3)).squeeze(1)
         self.face = self.model.subset(self.region)
-        #: Lid closure (0-1) whose vertex offsets best match AU41 = 1 (least squares on the mean face's left eye).
-        self.droop_closure = self._closure_like(DROOP["eyeBlinkLeft"], "lid_L")
+        #: Lid closure (0-1) whose vertex offsets best match AU41 = 1 (least squares over the mean face's face region).
+        self.droop_closure = self._closure_like(*DROOP["eyeBlinkLeft"])
         self.unknowns = _unknowns(self.recipes, self.droop_closure)
 
     # ------------------------------------------------------------------ geometry
@@ -372,9 +377,9 @@ class ARKitRig:
 
     # ------------------------------------------------------------------ take -> clip
     def to_clip(self, take: ARKitTake, shape: np.ndarray | None = None, **metadata) -> FaceClip:
-        """An open-head-v1 clip playing ``take``: expression, jaw and eyelids from the weights' recipes, head
-        pose from the head angles, eye rotation from the eye angles (or, where those are all zero, from the
-        eye-look weights)."""
+        """An open-head-v1 clip playing ``take``: expression, jaw and eyelids from the weights' recipes (held lid
+        closure as a drooping lid: :meth:`_parameters`), head pose from the head angles, eye rotation from the eye
+        angles (or, where those are all zero, from the eye-look weights)."""
         params = self._parameters(take)
         eyes = take.eyes.astype(np.float64)
         if not eyes.any():
@@ -395,10 +400,9 @@ class ARKitRig:
         """Open-head parameters ``[T, P]`` of a take: each weight's recipe, with each eye's held, droop-deep
         lid closure moved from the eyelid to AU41 (:data:`DROOP`)."""
         params = take.weights.astype(np.float64) @ self.recipes
-        for name, unit in DROOP.items():
-            lid = PARAMETERS.index("lid_L" if name.endswith("Left") else "lid_R")
+        for name, (unit, lid) in DROOP.items():
             droop = held_droop(take.weight(name).astype(np.float64), take.fps, self.droop_closure)
-            params[:, lid] -= droop
+            params[:, PARAMETERS.index(lid)] -= droop
             params[:, PARAMETERS.index(unit)] += droop / self.droop_closure
         return params
 
