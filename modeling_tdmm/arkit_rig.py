@@ -21,7 +21,8 @@ lid closure read as a drooping lid: what an import does), and a clip is fitted w
   and less of it from there to shut eyes (:func:`held_droop`), as FACS tells a blink (AU45), a droop
   (AU41) and closed eyes (AU43) apart by duration and depth; so a tired face leaves as ``eyeBlink`` and
   comes back tired, and export -> import -> export still gives the same weights. A capture whose
-  ``eyeBlink`` rests above 0 with the eyes open (a tracker's bias) therefore comes back with drooping lids;
+  ``eyeBlink`` rests above 0 with the eyes open (a tracker's bias) therefore comes back with drooping lids
+  unless calibrated first (:meth:`ARKitTake.calibrated`, ``tdmm convert --neutral-frames``);
 * mirror pairs (``jawLeft`` / ``jawRight``, ``mouthLeft`` / ``mouthRight``) are one
   signed unknown in [-1, 1], split into the two weights (never both non-zero); open-head-v1 has one
   lip-suck and one lip-press shape, so ``mouthRollLower`` / ``mouthRollUpper`` and

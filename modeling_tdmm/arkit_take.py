@@ -97,6 +97,20 @@ class ARKitTake:
         """``T``."""
         return len(self.weights)
 
+    def calibrated(self, first: int, end: int) -> ARKitTake:
+        """This take with frames ``first:end`` (a neutral face, eyes open) as the rest pose: each weight ``w``
+        becomes ``(w - rest) / (1 - rest)`` clipped to [0, 1], ``rest`` its mean over those frames, so a tracker's
+        resting bias reads as 0 and a full activation still as 1 (what Live Link Face's calibration does; MediaPipe
+        has none). Head and eye angles are kept."""
+        origin = self.origin or "ARKit take"
+        if not 0 <= first < end <= self.num_frames:
+            raise ARKitFormatError(f"{origin}: neutral frames {first}:{end} are not a frame range inside the take's "
+                                   f"{self.num_frames} frames (0 <= first < end <= {self.num_frames})")
+        rest = self.weights[first:end].mean(0)
+        weights = np.clip((self.weights - rest) / np.maximum(1.0 - rest, 1e-6), 0.0, 1.0)
+        return ARKitTake(weights=weights, head=self.head, eyes=self.eyes, fps=self.fps, start_frame=self.start_frame,
+                         origin=self.origin)
+
     def weight(self, name: str) -> np.ndarray:
         """The ``[T]`` weights of blendshape ``name`` (Apple's camelCase, e.g. ``"jawOpen"``)."""
         if name not in ARKIT_NAMES:

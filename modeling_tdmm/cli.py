@@ -60,6 +60,14 @@ def face_model_arg(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def frame_range(text: str) -> tuple[int, int]:
+    """An argparse ``type=``: ``FIRST:END`` frame indices (END exclusive) as ``(first, end)``, ``0 <= first < end``."""
+    first, colon, end = text.partition(":")
+    if not (colon and first.strip().isdigit() and end.strip().isdigit() and int(first) < int(end)):
+        raise argparse.ArgumentTypeError(f"expected FIRST:END frame indices with FIRST < END (e.g. 0:30), got {text!r:.40}")
+    return int(first), int(end)
+
+
 def output_file(text: str) -> Path:
     """An argparse ``type=``: a file name to write, neither a folder nor under a file."""
     path = Path(text)
@@ -125,7 +133,7 @@ def write_clip(clip, output: Path, face_model: str | None = None) -> None:
 def cmd_convert(args: argparse.Namespace) -> None:
     from .readers import read_tracker_file
 
-    clip = read_tracker_file(args.input, fps=args.fps, source=args.source)
+    clip = read_tracker_file(args.input, fps=args.fps, source=args.source, neutral_frames=args.neutral_frames)
     if args.prompt:
         clip.prompt = args.prompt
     clip.save(args.output)
@@ -271,6 +279,10 @@ def build_parser(more_commands: Callable[[Any], None] | None = None) -> argparse
                         "timestamps and use this only where they have none")
     p.add_argument("--source", default=None, help="tracker name to record for DECA-family files (deca, emoca, spectre)")
     p.add_argument("--prompt", default=None, help="text to store as the clip's prompt")
+    p.add_argument("--neutral-frames", type=frame_range, default=None, metavar="FIRST:END",
+                   help="ARKit captures: frames FIRST..END-1 show a neutral face with the eyes open; each weight's mean "
+                        "there becomes 0 (a tracker's resting bias, e.g. eyeBlink above 0 with open eyes, which would "
+                        "otherwise read as drooping lids)")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("render", help="render a clip or tracker file to .mp4, .gif or a .png sheet")

@@ -112,13 +112,15 @@ def _unknown(path: str, keys: list[str]) -> TrackerFormatError:
     )
 
 
-def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source: str | None = None) -> FaceClip:
+def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source: str | None = None,
+                      neutral_frames: tuple[int, int] | None = None) -> FaceClip:
     """Read any supported tracker output (or a clip) into a validated :class:`FaceClip`.
 
     ``fps`` overrides the frame rate (trackers do not store it; 25 by default, and a clip is
     resampled to it; ARKit captures keep the rate of their timecodes or timestamps and use ``fps`` only
     where they have none); ``source`` overrides the
-    recorded tracker name for DECA-family and ARKit files.
+    recorded tracker name for DECA-family and ARKit files; ``neutral_frames`` ``(first, end)`` calibrates an
+    ARKit capture on those frames of a neutral face (:meth:`ARKitTake.calibrated`; refused for other files).
     Only regular files are read; an ``.npz`` (or any zip) is checked member by member from
     its headers before loading, anything else is read with the restricted unpickler.
     """
@@ -127,6 +129,9 @@ def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source:
         raise FileNotFoundError(f"{path}: no such file")
     require_regular_file(path, "tracker file")
     rate = float(fps or DEFAULT_FPS)
+    if neutral_frames is not None and (looks_like_npz(path) or not is_arkit_file(path)):
+        raise TrackerFormatError(f"{path}: neutral frames calibrate ARKit captures (Live Link Face CSV, MediaPipe "
+                                 "blendshapes); this file is not one")
     if looks_like_npz(path):
         with NpzArchive(path, TrackerFormatError) as archive:
             if FaceClip.is_clip_file(archive.files):
@@ -139,7 +144,10 @@ def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source:
     if is_arkit_file(path):
         from .arkit_rig import ARKitRig
 
-        return ARKitRig.default().to_clip(read_arkit_file(path, fps), source=source or "arkit", clip_id=Path(path).stem)
+        take = read_arkit_file(path, fps)
+        if neutral_frames is not None:
+            take = take.calibrated(*neutral_frames)
+        return ARKitRig.default().to_clip(take, source=source or "arkit", clip_id=Path(path).stem)
     data = load_pickle(path)
     if not isinstance(data, dict):
         raise TrackerFormatError(f"{path}: expected a pickled dict of per-frame arrays, got {type(data).__name__}")

@@ -287,6 +287,40 @@ def test_importer_errors_are_one_line_and_name_the_problem(tmp_path, capsys):
     assert not (tmp_path / "out.npz").exists()
 
 
+def test_neutral_frames_calibrate_a_capture_whose_eyes_rest_half_shut(tmp_path, rig, capsys):
+    """A tracker whose eyeBlink rests at 0.2 with the eyes open: converted as is, the lids droop (AU41); calibrated on
+    the neutral first second, the rest reads 0 and a full blink still 1."""
+    frames = 120
+    weights = np.zeros((frames, 52), np.float32)
+    blink = 0.2 + 0.8 * _blinks(frames, [60, 90], length=5)
+    for name in ("eyeBlinkLeft", "eyeBlinkRight"):
+        weights[:, ARKIT_NAMES.index(name)] = blink
+    weights[:, ARKIT_NAMES.index("mouthSmileLeft")] = np.where(np.arange(frames) < 30, 0.1, 0.7)
+    take = tmp_path / "take.csv"
+    write_live_link_csv(ARKitTake(weights=weights, head=np.zeros((frames, 3)), eyes=np.zeros((frames, 6)), fps=30.0), take)
+    au41 = expression_names().index("AU41_L")
+    assert tdmm(["convert", str(take), "-o", str(tmp_path / "raw.npz")]) == 0
+    raw = FaceClip.load(tmp_path / "raw.npz")
+    assert raw.expression[:, au41].min() == pytest.approx(0.2 / rig.droop_closure, abs=0.01)  # read as drooping lids
+    assert tdmm(["convert", str(take), "-o", str(tmp_path / "calm.npz"), "--neutral-frames", "0:30"]) == 0
+    calm = FaceClip.load(tmp_path / "calm.npz")
+    assert np.abs(calm.expression[:, au41]).max() < 1e-3
+    np.testing.assert_allclose(calm.eyelids[:, 0], (blink - 0.2) / 0.8, atol=1e-3)
+    smile = expression_names().index("AU12_L")
+    np.testing.assert_allclose(calm.expression[30:, smile], (0.7 - 0.1) / 0.9, atol=1e-3)
+    capsys.readouterr()
+    assert tdmm(["convert", str(take), "-o", str(tmp_path / "x.npz"), "--neutral-frames", "100:130"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "100:130" in err and "120 frames" in err
+    clip = tmp_path / "clip.npz"
+    FaceClip.load(tmp_path / "raw.npz").save(clip)
+    assert tdmm(["convert", str(clip), "-o", str(tmp_path / "x.npz"), "--neutral-frames", "0:30"]) == 2
+    assert "not one" in capsys.readouterr().err
+    assert tdmm(["convert", str(take), "-o", str(tmp_path / "x.npz"), "--neutral-frames", "30:10"]) == 2
+    assert "FIRST:END" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()
+
+
 def test_a_tracks_corpus_takes_phone_captures(tmp_path, rig, clips):
     folder = tmp_path / "tracks"
     folder.mkdir()
