@@ -3,8 +3,8 @@
 Each ARKit shape is a *recipe* in open-head-v1's parameter space: a combination of its FACS
 expression shapes, jaw rotation and eyelid closure (:data:`RECIPES`; the table in the README says
 which action units each uses). So a set of ARKit weights is a clip (``weights @ recipes``, with held
-lid closure read as a drooping lid: what an import does), and a clip is fitted with ARKit weights by bounded least squares on mesh vertices
-(what an export does, as NVIDIA's Audio2Face solver and SAiD do):
+lid closure read as a drooping lid: what an import does), and a clip is fitted with ARKit weights by
+bounded least squares on mesh vertices (what an export does, as NVIDIA's Audio2Face solver and SAiD do):
 
 * the fit minimises ``|| sum_k w_k D_k - (V_t - V_0) ||^2`` over the face region per frame, with
   ``D_k`` the vertex offsets of shape ``k``'s recipe on the clip's identity and ``w_k`` in [0, 1]

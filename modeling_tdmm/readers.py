@@ -129,10 +129,12 @@ def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source:
         raise FileNotFoundError(f"{path}: no such file")
     require_regular_file(path, "tracker file")
     rate = float(fps or DEFAULT_FPS)
-    if neutral_frames is not None and (looks_like_npz(path) or not is_arkit_file(path)):
+    npz = looks_like_npz(path)
+    arkit = not npz and is_arkit_file(path)
+    if neutral_frames is not None and not arkit:
         raise TrackerFormatError(f"{path}: neutral frames calibrate ARKit captures (Live Link Face CSV, MediaPipe "
                                  "blendshapes); this file is not one")
-    if looks_like_npz(path):
+    if npz:
         with NpzArchive(path, TrackerFormatError) as archive:
             if FaceClip.is_clip_file(archive.files):
                 clip = FaceClip.from_npz(archive, path)
@@ -141,7 +143,7 @@ def read_tracker_file(path: str | os.PathLike, fps: float | None = None, source:
                 raise _unknown(path, archive.files)
             arrays = {key: archive.load(key, per_frame=True) for key in ("exp", "pose", "shape") if key in archive.files}
         return read_deca_family(path, arrays, rate, source or "deca")
-    if is_arkit_file(path):
+    if arkit:
         from .arkit_rig import ARKitRig
 
         take = read_arkit_file(path, fps)
