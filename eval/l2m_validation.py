@@ -2,7 +2,8 @@
 
 :func:`validation_readings` generates one clip per validation prompt and reads it with the evaluator: the share
 whose emotion family is the prompt's (all single-emotion prompts, then emotional and neutral ones apart, since a
-neutral prompt is easy), head motion, intensity within one level, the landing share of one-word emotion swaps,
+neutral prompt is easy), head motion, intensity within one level, the facial actions the prompts name, R-precision
+(:func:`retrieval_shares`), the landing share of one-word emotion swaps,
 and language outside the templates: the validation paraphrases and intensity pairs of :mod:`tdmm_eval.heldout_prompts` (the test ones stay
 untouched by choices).
 """
@@ -17,7 +18,24 @@ from open3dfacevid.features import row_to_clip
 from tdmm_eval.evaluator_labels import vocabularies_of
 from tdmm_eval.heldout_prompts import VALIDATION_INTENSITY_TEMPLATE, VALIDATION_PARAPHRASES, intensity_pairs
 from tdmm_eval.l2m_eval import generate_like, keyword_swaps
+from tdmm_eval.motion_metrics import R_PRECISION_BATCH, r_precision, r_precision_per_pair
 from tdmm_eval.report import landing_share, language_readings, prompt_truth, reading_accuracy
+
+
+def retrieval_shares(evaluator: TextMotionEvaluator, prompts: list[str], generated: list, real: list,
+                     names_action: list[bool]) -> dict[str, float]:
+    """R-precision top 3 of the ``generated`` clips against their ``prompts`` (``r_precision_top3``; the ``real``
+    clips' beside it), and the share of the same batches' hits among the prompts that name a facial action and
+    among the others (``..._with_action`` / ``..._without_action``); NaN for fewer than 32 prompts."""
+    keys = ("r_precision_top3", "r_precision_top3_real", "r_precision_top3_with_action", "r_precision_top3_without_action")
+    if len(prompts) < R_PRECISION_BATCH:
+        return dict.fromkeys(keys, float("nan"))
+    texts, motion = evaluator.embed_texts(prompts), evaluator.embed_clips(generated)
+    hits = r_precision_per_pair(motion, texts)
+    action = np.asarray(names_action, bool)
+    subsets = [float(np.nanmean(hits[rows])) if rows.any() else float("nan") for rows in (action, ~action)]
+    return dict(zip(keys, [r_precision(motion, texts)["top3"]["mean"],
+                           r_precision(evaluator.embed_clips(real), texts)["top3"]["mean"], *subsets]))
 
 
 def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, seed: int = 0, swaps: int = 24,
@@ -26,7 +44,8 @@ def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, see
 
     Returns shares in [0, 1]: ``emotion_family`` over single-emotion prompts, ``emotion_family_emotional`` /
     ``emotion_family_neutral`` over those whose family is / is not neutral, ``head_motion``,
-    ``intensity_within_one``, ``swap_lands`` (the first ``swaps`` one-word swaps), ``paraphrase_family`` and
+    ``intensity_within_one``, ``action_recall`` (the facial actions the prompts name), the R-precision shares of
+    :func:`retrieval_shares`, ``swap_lands`` (the first ``swaps`` one-word swaps), ``paraphrase_family`` and
     ``intensity_pairs_stronger`` (validation paraphrases and pairs, ``repeats`` seeds), with the counts beside them.
     ``guidance`` (default: the model's) and ``sampling`` (``temperature``, ``top_k``, ``top_p``) set the generation.
     """
@@ -34,9 +53,10 @@ def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, see
     clips = [row_to_clip(rows[i]) for i in range(len(rows))]
     prompts = [c.prompt for c in clips]
     truths = [prompt_truth(c.attributes, vocab) for c in clips]
-    readings = evaluator.read_attributes(generate_like(l2m, prompts, [c.num_frames for c in clips], guidance, seed=seed,
-                                                       **sampling))
-    result: dict[str, Any] = {"prompts": len(prompts), **reading_accuracy(readings, truths, vocab)}
+    generated = generate_like(l2m, prompts, [c.num_frames for c in clips], guidance, seed=seed, **sampling)
+    readings = evaluator.read_attributes(generated)
+    result: dict[str, Any] = {"prompts": len(prompts), **reading_accuracy(readings, truths, vocab),
+                              **retrieval_shares(evaluator, prompts, generated, clips, [bool(t["actions"]) for t in truths])}
     for name, neutral in (("emotional", False), ("neutral", True)):
         hits = [r["emotion_family"] == t["emotion_family"] for r, t in zip(readings, truths)
                 if t["emotion_family"] is not None and (t["emotion_family"] == "neutral") == neutral]

@@ -35,25 +35,45 @@ def _pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(squared, 0, None))
 
 
-def r_precision(motion: np.ndarray, text: np.ndarray, top_k: int = 3, batch_size: int = R_PRECISION_BATCH,
-                replications: int = REPLICATIONS, seed: int = 0) -> dict[str, dict[str, float]]:
-    """``{"top1": {"mean", "ci95"}, ..., "chance": k/32}``; pairs that do not fill a last batch are left out."""
+def _batch_ranks(motion: np.ndarray, text: np.ndarray, batch_size: int, replications: int, seed: int):
+    """Per replication (a shuffle into batches of ``batch_size`` pairs; pairs that do not fill a last batch are left
+    out): the pairs' indices ``[n]`` and, for each, how many texts of its batch lie strictly closer than its own."""
     if len(motion) != len(text) or len(motion) < batch_size:
         raise ValueError(f"R-precision needs at least {batch_size} (motion, text) pairs of equal count, "
                          f"got {len(motion)} motions and {len(text)} texts")
     rng = np.random.default_rng(seed)
-    hits = np.zeros((replications, top_k))
-    for r in range(replications):
+    for _ in range(replications):
         order = rng.permutation(len(motion))
         batches = order[: len(order) // batch_size * batch_size].reshape(-1, batch_size)
+        ranks = []
         for batch in batches:
             distances = _pairwise(motion[batch], text[batch])
-            rank = (distances < distances.diagonal()[:, None]).sum(1)  # texts strictly closer than its own
-            hits[r] += [(rank < k).sum() for k in range(1, top_k + 1)]
-        hits[r] /= batches.size
+            ranks.append((distances < distances.diagonal()[:, None]).sum(1))
+        yield batches.ravel(), np.concatenate(ranks)
+
+
+def r_precision(motion: np.ndarray, text: np.ndarray, top_k: int = 3, batch_size: int = R_PRECISION_BATCH,
+                replications: int = REPLICATIONS, seed: int = 0) -> dict[str, dict[str, float]]:
+    """``{"top1": {"mean", "ci95"}, ..., "chance": k/32}``; pairs that do not fill a last batch are left out."""
+    hits = np.zeros((replications, top_k))
+    for r, (_, ranks) in enumerate(_batch_ranks(motion, text, batch_size, replications, seed)):
+        hits[r] = [(ranks < k).sum() / len(ranks) for k in range(1, top_k + 1)]
     result = {f"top{k}": mean_interval(hits[:, k - 1]) for k in range(1, top_k + 1)}
     result["chance"] = {f"top{k}": k / batch_size for k in range(1, top_k + 1)}
     return result
+
+
+def r_precision_per_pair(motion: np.ndarray, text: np.ndarray, top_k: int = 3, batch_size: int = R_PRECISION_BATCH,
+                         replications: int = REPLICATIONS, seed: int = 0) -> np.ndarray:
+    """``[N]``: the share of the replications of :func:`r_precision` (same batches) in which pair i's own text is
+    among the ``top_k`` closest of its batch (NaN for a pair never in a full batch), so a subset of the pairs
+    can be scored against the same distractors."""
+    hits, seen = np.zeros(len(motion)), np.zeros(len(motion))
+    for index, ranks in _batch_ranks(motion, text, batch_size, replications, seed):
+        hits[index] += ranks < top_k
+        seen[index] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return hits / seen
 
 
 def mm_dist(motion: np.ndarray, text: np.ndarray) -> float:

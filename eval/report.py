@@ -32,23 +32,30 @@ from tdmm_eval.motion_metrics import R_PRECISION_BATCH, diversity, mean_interval
 QUICK_TEST_CLIPS, FULL_TEST_CLIPS = 64, 400
 
 
-def prompt_truth(attributes: dict[str, Any], vocab: dict[str, list[str]]) -> dict[str, str | None]:
-    """What a clip's prompt asks for: emotion family (one-emotion clips), head motion, intensity (where it shows)."""
+def prompt_truth(attributes: dict[str, Any], vocab: dict[str, list[str]]) -> dict[str, Any]:
+    """What a clip's prompt asks for: emotion family (one-emotion clips), head motion, intensity (where it shows),
+    and ``actions``, the facial actions it names (a list, maybe empty)."""
     labels = clip_labels(attributes, vocab)
     pick = {"emotion_family": ("emotion_labels", "emotion_families"), "head_motion": ("head_labels", "head_motions"),
             "intensity": ("intensity_labels", "intensities")}
-    return {key: None if labels[label] == UNKNOWN else vocab[names][labels[label]] for key, (label, names) in pick.items()}
+    truth: dict[str, Any] = {key: None if labels[label] == UNKNOWN else vocab[names][labels[label]]
+                             for key, (label, names) in pick.items()}
+    truth["actions"] = [name for name, on in zip(vocab["actions"], labels["action_labels"]) if on]
+    return truth
 
 
-def reading_accuracy(readings: list[dict[str, Any]], truths: list[dict[str, str | None]], vocab: dict[str, list[str]]) -> dict[str, float]:
-    """Share of clips whose evaluator reading matches what their prompt asks for (intensity within one level)."""
+def reading_accuracy(readings: list[dict[str, Any]], truths: list[dict[str, Any]], vocab: dict[str, list[str]]) -> dict[str, float]:
+    """Share of clips whose evaluator reading matches what their prompt asks for (intensity within one level), and
+    ``action_recall``: the share of the facial actions the prompts name that the evaluator reads in the motion."""
     def share(key: str, match: Callable[[str, str], bool]) -> float:
         hits = [match(r[key], t[key]) for r, t in zip(readings, truths) if t[key] is not None]
         return float(np.mean(hits)) if hits else float("nan")
 
     levels = vocab["intensities"]
+    named = [name in r["actions"] for r, t in zip(readings, truths) for name in t["actions"]]
     return {"emotion_family": share("emotion_family", str.__eq__), "head_motion": share("head_motion", str.__eq__),
-            "intensity_within_one": share("intensity", lambda a, b: abs(levels.index(a) - levels.index(b)) <= 1)}
+            "intensity_within_one": share("intensity", lambda a, b: abs(levels.index(a) - levels.index(b)) <= 1),
+            "action_recall": float(np.mean(named)) if named else float("nan")}
 
 
 # ----------------------------------------------------------------------------- sections
@@ -377,19 +384,21 @@ def _t2m_line(name: str, row: dict[str, Any]) -> str:
     return (f"| {name} | {rp['top1']['mean']:.3f}±{rp['top1']['ci95']:.3f} | {rp['top2']['mean']:.3f} | "
             f"{rp['top3']['mean']:.3f}±{rp['top3']['ci95']:.3f} | {row['fid']:.3f} | {row['mm_dist']:.3f} | "
             f"{row['diversity']['mean']:.3f} | {_pct(row['attributes']['emotion_family'])} | "
-            f"{_pct(row['attributes']['head_motion'])} | {_pct(row['attributes']['intensity_within_one'])} | " + extra)
+            f"{_pct(row['attributes']['head_motion'])} | {_pct(row['attributes']['intensity_within_one'])} | "
+            f"{_pct(row['attributes']['action_recall'])} | " + extra)
 
 
-T2M_HEADER = ["| | R@1 | R@2 | R@3 | FID | MM-Dist | Diversity | emotion | head | intensity ±1 | L2 | FD | Tok |",
-              "|---" * 13 + "|"]
+T2M_HEADER = ["| | R@1 | R@2 | R@3 | FID | MM-Dist | Diversity | emotion | head | intensity ±1 | actions | L2 | FD | Tok |",
+              "|---" * 14 + "|"]
 
 
 def l2m_markdown(l2m: dict[str, Any]) -> list[str]:
     """Table 3, the one-word swap and the figures of the Language2Motion section."""
     lines = ["## Language2Motion (Table 3)", "",
              "Generated for the test prompts; real test motion is the reference row. Attribute columns: the evaluator's "
-             "reading matches what the prompt asks for. L2: mean per-frame distance of the motion parameters to the real "
-             "clip; FD: Fréchet distance of per-clip parameter statistics; Tok: teacher-forced face-token accuracy on the "
+             "reading matches what the prompt asks for (actions: the share of the facial actions the prompts name, such "
+             "as \"winks\" or \"puffs the cheeks\", that the evaluator reads in the motion). L2: mean per-frame distance "
+             "of the motion parameters to the real clip; FD: Fréchet distance of per-clip parameter statistics; Tok: teacher-forced face-token accuracy on the "
              "test clips.", ""] + T2M_HEADER
     lines += [_t2m_line(name, row) for name, row in l2m["rows"].items()]
     models = [(n, r) for n, r in l2m["rows"].items() if "multimodality" in r]
@@ -473,12 +482,14 @@ def markdown(results: dict[str, Any], command: str) -> str:
         tok = results["tokenizer"]
         lines += ["## Does meaning survive the geometry tokenizer?", "",
                   "The evaluator reads each test clip and its reconstruction from face tokens.", "",
-                  "| | emotion family | head motion | intensity within one |", "|---|---|---|---|"]
+                  "| | emotion family | head motion | intensity within one | facial actions named |", "|---|---|---|---|---|"]
         for name in ("originals", "reconstructions"):
             row = tok[name]
-            lines.append(f"| {name} | {_pct(row['emotion_family'])} | {_pct(row['head_motion'])} | {_pct(row['intensity_within_one'])} |")
+            lines.append(f"| {name} | {_pct(row['emotion_family'])} | {_pct(row['head_motion'])} | "
+                         f"{_pct(row['intensity_within_one'])} | {_pct(row['action_recall'])} |")
         ret = tok["retained"]
-        lines += [f"| kept (target >= 95%) | {_pct(ret['emotion_family'])} | {_pct(ret['head_motion'])} | {_pct(ret['intensity_within_one'])} |", "",
+        lines += [(f"| kept (target >= 95%) | {_pct(ret['emotion_family'])} | {_pct(ret['head_motion'])} | "
+                   f"{_pct(ret['intensity_within_one'])} | {_pct(ret['action_recall'])} |"), "",
                   f"Mean vertex error {tok['mean_vertex_error_mm']:.2f} mm, blink recall {tok['blink_recall']:.2f}, "
                   f"{tok['codes_used_pct']:.0f}% of codes used. Mean absolute error per group (signal = mean |value|):", "",
                   "| | " + " | ".join(MOTION_FIELDS) + " |", "|---" * (len(MOTION_FIELDS) + 1) + "|",

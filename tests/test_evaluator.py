@@ -20,7 +20,7 @@ from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize
 from tdmm_eval.evaluator_labels import UNKNOWN, clip_labels, label_vocabularies
 from tdmm_eval.motion_attributes import motion_attribute_accuracy
-from tdmm_eval.motion_metrics import diversity, frechet_distance, mm_dist, multimodality, r_precision
+from tdmm_eval.motion_metrics import diversity, frechet_distance, mm_dist, multimodality, r_precision, r_precision_per_pair
 from tdmm_hub.card_lint import lint_folder
 from tdmm_train.launch import config_path
 
@@ -138,6 +138,13 @@ def test_retrieval_metrics_with_known_answers():
     assert multimodality(np.stack([unit[:10], unit[:10]], 1)) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="at least 32"):
         r_precision(unit[:10], unit[:10])
+    # per pair, on the same batches: the 48 pairs whose text is their own motion always hit, the 48 swapped ones rarely
+    text = unit.copy()
+    text[48:] = unit[48:][rng.permutation(48)]
+    per_pair = r_precision_per_pair(unit, text, replications=20)
+    assert per_pair.shape == (96,) and np.all(per_pair[:48] == 1.0) and per_pair[48:].mean() < 0.35
+    assert np.nanmean(per_pair) == pytest.approx(r_precision(unit, text, replications=20)["top3"]["mean"])
+    assert np.isnan(r_precision_per_pair(unit[:40], unit[:40], replications=1)).sum() == 8  # left out of the one shuffle
 
 
 REMOTE = textwrap.dedent("""

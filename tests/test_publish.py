@@ -19,7 +19,7 @@ from tdmm_hub.cli import main
 from tdmm_hub.publish import PublishError, publish
 
 RESULTS = {"quick": True,
-           "tokenizer": {"retained": {"emotion_family": 0.95, "head_motion": 0.97, "intensity_within_one": 0.85},
+           "tokenizer": {"retained": {"emotion_family": 0.95, "head_motion": 0.97, "intensity_within_one": 0.85, "action_recall": 0.4},
                          "groups": {"expression_error": 0.017, "expression_signal": 0.035},
                          "mean_vertex_error_mm": 2.6, "blink_recall": 1.0}}
 
@@ -92,7 +92,8 @@ def test_l2m_gets_its_geometry_tokenizer_and_uploads_through_the_api(project, tm
     api = FakeHubApi()
     results = tmp_path / "results.json"
     results.write_text(json.dumps({"quick": False, "l2m": {"main": "m", "rows": {"m": {
-        "attributes": {"emotion_family": 0.8, "head_motion": 0.6, "intensity_within_one": 0.3}, "swap_lands": 0.9,
+        "attributes": {"emotion_family": 0.8, "head_motion": 0.6, "intensity_within_one": 0.3, "action_recall": 0.1},
+        "swap_lands": 0.9,
         "r_precision": {"top1": {"mean": 0.3}, "top3": {"mean": 0.6}}, "fid": 0.4, "mm_dist": 1.0,
         "diversity": {"mean": 1.3}, "multimodality": 0.5, "token_accuracy": 0.5}}}}))
     plan, url = publish(project / "l2m", "someone/tdmm-l2m", out=tmp_path / "hub", results=results, private=True,

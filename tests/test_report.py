@@ -19,7 +19,7 @@ from tdmm_eval.__main__ import main as tdmm_eval
 from tdmm_eval.evaluator_labels import label_vocabularies
 from tdmm_eval.heldout_prompts import INTENSITY_EMOTIONS, VALIDATION_PARAPHRASES
 from tdmm_eval.m2l_validation import action_sentence_counts
-from tdmm_eval.report import run_report
+from tdmm_eval.report import prompt_truth, reading_accuracy, run_report
 from tdmm_eval.report_figures import ONE_WORD_EMOTIONS, training_curve
 from tdmm_eval.token_cost import token_cost_rows
 from tdmm_train.m2l_backbone import build_backbone
@@ -85,14 +85,16 @@ def test_same_command_and_seed_give_the_same_numbers(models, tmp_path):
 
 
 def test_l2m_validation_reads_validation_prompts_only_and_repeats(models, capsys):
-    args = ["l2m-validation", "--models", str(models), "--l2m", str(models / "l2m"), "--max-clips", "24"]
+    args = ["l2m-validation", "--models", str(models), "--l2m", str(models / "l2m"), "--max-clips", "32"]
     assert tdmm_eval(args) == 0
     first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert tdmm_eval(args) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == first
-    assert first["prompts"] == 24 and first["n_emotional"] + first["n_neutral"] <= 24
+    assert first["prompts"] == 32 and first["n_emotional"] + first["n_neutral"] <= 32
     assert first["paraphrases"] == len(VALIDATION_PARAPHRASES) and first["intensity_pairs"] == 2 * len(INTENSITY_EMOTIONS)
-    for key in ("emotion_family", "head_motion", "swap_lands", "paraphrase_family", "intensity_pairs_stronger"):
+    for key in ("emotion_family", "head_motion", "swap_lands", "paraphrase_family", "intensity_pairs_stronger",
+                "action_recall", "r_precision_top3", "r_precision_top3_real", "r_precision_top3_with_action",
+                "r_precision_top3_without_action"):
         assert 0.0 <= first[key] <= 1.0, key
     assert first["sampling"] == {"guidance": None, "temperature": 1.0, "top_k": 0, "top_p": 1.0}
     # generation settings reach every generated clip: the most likely token alone leaves the seed nothing to draw
@@ -159,3 +161,18 @@ def test_token_cost_counts_face_tokens_from_the_tokenizer_rate():
     assert rows[0]["tokens"] == 125 and rows[0]["ratio"] == 1.0
     assert {r["name"]: r["tokens"] for r in rows[1:]}["Video-LLaVA-style (8 sampled frames, 16x16 ViT patches)"] == 2048
     assert token_cost_rows(fps=25.0, downsample=4, seconds=5.0)[0]["tokens"] == 32  # 125 frames -> ceil(125 / 4)
+
+
+def test_readings_count_the_facial_actions_a_prompt_names():
+    vocab = label_vocabularies()
+    winks = {"emotions": ["neutral"], "emotion_families": ["neutral"], "actions": ["wink", "cheek puff"]}
+    calm = {"emotions": ["calm"], "emotion_families": ["calm"], "intensity": "mild", "actions": []}
+    truths = [prompt_truth(winks, vocab), prompt_truth(calm, vocab)]
+    assert truths[0]["actions"] == ["wink", "cheek puff"] and truths[1]["actions"] == []
+    read = {"emotion_family": "neutral", "head_motion": "still", "intensity": "mild"}
+    shown = reading_accuracy([{**read, "actions": ["wink"]}, {**read, "emotion_family": "calm", "actions": ["smile"]}],
+                             truths, vocab)
+    assert shown["action_recall"] == pytest.approx(0.5)  # the wink of two named actions; an unasked smile counts for nothing
+    assert shown["emotion_family"] == 1.0
+    none_asked = reading_accuracy([{**read, "actions": []}], truths[1:], vocab)
+    assert none_asked["action_recall"] != none_asked["action_recall"]  # NaN: no prompt names an action
