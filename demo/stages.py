@@ -249,9 +249,11 @@ def stage_report(out: Path) -> list[Path]:
         print(f"  tokenizer keeps {100 * kept:.0f}% of the evaluator's emotion reading (target >= 95%)")
     if "l2m" in results:
         row = results["l2m"]["rows"][results["l2m"]["main"]]
+        real = results["l2m"]["rows"]["real motion"]
         print(f"  Language2Motion: emotion asked for is read {100 * row['attributes']['emotion_family']:.0f}% of the time; "
-              f"R@3 {row['r_precision']['top3']['mean']:.2f} (real motion "
-              f"{results['l2m']['rows']['real motion']['r_precision']['top3']['mean']:.2f})")
+              f"R@3 {row['r_precision']['top3']['mean']:.2f} (real motion {real['r_precision']['top3']['mean']:.2f}); "
+              f"facial actions the prompts name (\"winks\") read {100 * row['attributes']['action_recall']:.0f}% "
+              f"(real motion {100 * real['attributes']['action_recall']:.0f}%)")
         held = results["l2m"]["keyword_swap"]["heldout"]
         print(f"  Language2Motion on paraphrases with no emotion word: read as the intended family "
               f"{100 * held['paraphrase_family']:.0f}%; \"extremely\" read as more intense than \"slightly\" "
