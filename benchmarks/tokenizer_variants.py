@@ -114,8 +114,8 @@ def markdown(results: dict[str, dict[str, Any]], command: str, clips: int) -> st
              "| head pose error / signal | eyelids error / signal | vertex error (mm) | blink recall | codes used |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
 
-    def pct(value: float) -> str:
-        return "n/a" if value != value else f"{100 * value:.0f}%"
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None or value != value else f"{100 * value:.0f}%"
 
     for name, r in results.items():
         g, kept = r["groups"], r["retained"]

@@ -18,24 +18,25 @@ from open3dfacevid.features import row_to_clip
 from tdmm_eval.evaluator_labels import vocabularies_of
 from tdmm_eval.heldout_prompts import VALIDATION_INTENSITY_TEMPLATE, VALIDATION_PARAPHRASES, intensity_pairs
 from tdmm_eval.l2m_eval import generate_like, keyword_swaps
-from tdmm_eval.motion_metrics import R_PRECISION_BATCH, r_precision, r_precision_per_pair
+from tdmm_eval.motion_metrics import R_PRECISION_BATCH, r_precision, r_precision_hits
 from tdmm_eval.report import landing_share, language_readings, prompt_truth, reading_accuracy
 
 
 def retrieval_shares(evaluator: TextMotionEvaluator, prompts: list[str], generated: list, real: list,
-                     names_action: list[bool]) -> dict[str, float]:
+                     names_action: list[bool], seed: int = 0) -> dict[str, float]:
     """R-precision top 3 of the ``generated`` clips against their ``prompts`` (``r_precision_top3``; the ``real``
-    clips' beside it), and the share of the same batches' hits among the prompts that name a facial action and
-    among the others (``..._with_action`` / ``..._without_action``); NaN for fewer than 32 prompts."""
+    clips' beside it), and the same batches' hits among the prompts that name a facial action and among the others
+    (``..._with_action`` / ``..._without_action``); NaN for fewer than ``R_PRECISION_BATCH`` prompts (or an empty
+    subset). ``seed`` shuffles the batches, as the report's."""
     keys = ("r_precision_top3", "r_precision_top3_real", "r_precision_top3_with_action", "r_precision_top3_without_action")
     if len(prompts) < R_PRECISION_BATCH:
         return dict.fromkeys(keys, float("nan"))
     texts, motion = evaluator.embed_texts(prompts), evaluator.embed_clips(generated)
-    hits = r_precision_per_pair(motion, texts)
+    hits, seen = r_precision_hits(motion, texts, seed=seed)
     action = np.asarray(names_action, bool)
-    subsets = [float(np.nanmean(hits[rows])) if rows.any() else float("nan") for rows in (action, ~action)]
-    return dict(zip(keys, [r_precision(motion, texts)["top3"]["mean"],
-                           r_precision(evaluator.embed_clips(real), texts)["top3"]["mean"], *subsets]))
+    subsets = [float(hits[rows].sum() / seen[rows].sum()) if seen[rows].sum() else float("nan") for rows in (action, ~action)]
+    return dict(zip(keys, [r_precision(motion, texts, seed=seed)["top3"]["mean"],
+                           r_precision(evaluator.embed_clips(real), texts, seed=seed)["top3"]["mean"], *subsets]))
 
 
 def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, seed: int = 0, swaps: int = 24,
@@ -56,7 +57,8 @@ def validation_readings(evaluator: TextMotionEvaluator, l2m: Any, rows: Any, see
     generated = generate_like(l2m, prompts, [c.num_frames for c in clips], guidance, seed=seed, **sampling)
     readings = evaluator.read_attributes(generated)
     result: dict[str, Any] = {"prompts": len(prompts), **reading_accuracy(readings, truths, vocab),
-                              **retrieval_shares(evaluator, prompts, generated, clips, [bool(t["actions"]) for t in truths])}
+                              **retrieval_shares(evaluator, prompts, generated, clips, [bool(t["actions"]) for t in truths],
+                                                 seed)}
     for name, neutral in (("emotional", False), ("neutral", True)):
         hits = [r["emotion_family"] == t["emotion_family"] for r, t in zip(readings, truths)
                 if t["emotion_family"] is not None and (t["emotion_family"] == "neutral") == neutral]

@@ -13,6 +13,7 @@ lie in [0, 2]). Row ``i`` of the motion and text arrays is one (motion, its text
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -35,9 +36,11 @@ def _pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(squared, 0, None))
 
 
-def _batch_ranks(motion: np.ndarray, text: np.ndarray, batch_size: int, replications: int, seed: int):
+def _batch_ranks(motion: np.ndarray, text: np.ndarray, batch_size: int, replications: int,
+                 seed: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Per replication (a shuffle into batches of ``batch_size`` pairs; pairs that do not fill a last batch are left
-    out): the pairs' indices ``[n]`` and, for each, how many texts of its batch lie strictly closer than its own."""
+    out): the indices of the pairs in full batches ``[batches x batch_size]`` and, for each, how many texts of its
+    batch lie strictly closer to its motion than its own text (0 = its own text is the closest)."""
     if len(motion) != len(text) or len(motion) < batch_size:
         raise ValueError(f"R-precision needs at least {batch_size} (motion, text) pairs of equal count, "
                          f"got {len(motion)} motions and {len(text)} texts")
@@ -63,17 +66,17 @@ def r_precision(motion: np.ndarray, text: np.ndarray, top_k: int = 3, batch_size
     return result
 
 
-def r_precision_per_pair(motion: np.ndarray, text: np.ndarray, top_k: int = 3, batch_size: int = R_PRECISION_BATCH,
-                         replications: int = REPLICATIONS, seed: int = 0) -> np.ndarray:
-    """``[N]``: the share of the replications of :func:`r_precision` (same batches) in which pair i's own text is
-    among the ``top_k`` closest of its batch (NaN for a pair never in a full batch), so a subset of the pairs
-    can be scored against the same distractors."""
+def r_precision_hits(motion: np.ndarray, text: np.ndarray, top_k: int = 3, batch_size: int = R_PRECISION_BATCH,
+                     replications: int = REPLICATIONS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, over the replications of :func:`r_precision` (the same batches): ``hits [N]``, how often its own
+    text was among the ``top_k`` closest of its batch, and ``seen [N]``, how often it was in a full batch. The top-k
+    R-precision of a subset of the pairs, scored against the same distractors, is ``hits[s].sum() / seen[s].sum()``
+    (over all pairs it equals :func:`r_precision`'s mean)."""
     hits, seen = np.zeros(len(motion)), np.zeros(len(motion))
     for index, ranks in _batch_ranks(motion, text, batch_size, replications, seed):
         hits[index] += ranks < top_k
         seen[index] += 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return hits / seen
+    return hits, seen
 
 
 def mm_dist(motion: np.ndarray, text: np.ndarray) -> float:

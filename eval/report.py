@@ -46,7 +46,8 @@ def prompt_truth(attributes: dict[str, Any], vocab: dict[str, list[str]]) -> dic
 
 def reading_accuracy(readings: list[dict[str, Any]], truths: list[dict[str, Any]], vocab: dict[str, list[str]]) -> dict[str, float]:
     """Share of clips whose evaluator reading matches what their prompt asks for (intensity within one level), and
-    ``action_recall``: the share of the facial actions the prompts name that the evaluator reads in the motion."""
+    ``action_recall``: the share of the facial actions the prompts name that the evaluator reads in the motion (None,
+    not measured, where no prompt names one)."""
     def share(key: str, match: Callable[[str, str], bool]) -> float:
         hits = [match(r[key], t[key]) for r, t in zip(readings, truths) if t[key] is not None]
         return float(np.mean(hits)) if hits else float("nan")
@@ -55,7 +56,7 @@ def reading_accuracy(readings: list[dict[str, Any]], truths: list[dict[str, Any]
     named = [name in r["actions"] for r, t in zip(readings, truths) for name in t["actions"]]
     return {"emotion_family": share("emotion_family", str.__eq__), "head_motion": share("head_motion", str.__eq__),
             "intensity_within_one": share("intensity", lambda a, b: abs(levels.index(a) - levels.index(b)) <= 1),
-            "action_recall": float(np.mean(named)) if named else float("nan")}
+            "action_recall": float(np.mean(named)) if named else None}
 
 
 # ----------------------------------------------------------------------------- sections
@@ -85,7 +86,8 @@ def retention(evaluator: TextMotionEvaluator, clips: list[FaceClip], rebuilt: li
     errors = [group_errors(c, r) for c, r in zip(clips, rebuilt)]
     return {
         "originals": original, "reconstructions": readings,
-        "retained": {k: readings[k] / original[k] if original[k] else float("nan") for k in original},
+        "retained": {k: readings[k] / original[k] if original[k] is not None and original[k] > 0 else None  # None: not measured
+                     for k in original},
         "groups": {k: float(np.mean([e[k] for e in errors])) for k in errors[0]},
     }
 
@@ -461,8 +463,8 @@ def ablation_markdown(ablation: dict[str, Any]) -> list[str]:
 
 
 
-def _pct(value: float) -> str:
-    return "n/a" if value != value else f"{100 * value:.1f}%"
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None or value != value else f"{100 * value:.1f}%"
 
 
 def markdown(results: dict[str, Any], command: str) -> str:

@@ -20,7 +20,7 @@ from open3dfacevid.prompts import sample_specs
 from open3dfacevid.synthesizer import synthesize
 from tdmm_eval.evaluator_labels import UNKNOWN, clip_labels, label_vocabularies
 from tdmm_eval.motion_attributes import motion_attribute_accuracy
-from tdmm_eval.motion_metrics import diversity, frechet_distance, mm_dist, multimodality, r_precision, r_precision_per_pair
+from tdmm_eval.motion_metrics import diversity, frechet_distance, mm_dist, multimodality, r_precision, r_precision_hits
 from tdmm_hub.card_lint import lint_folder
 from tdmm_train.launch import config_path
 
@@ -141,10 +141,15 @@ def test_retrieval_metrics_with_known_answers():
     # per pair, on the same batches: the 48 pairs whose text is their own motion always hit, the 48 swapped ones rarely
     text = unit.copy()
     text[48:] = unit[48:][rng.permutation(48)]
-    per_pair = r_precision_per_pair(unit, text, replications=20)
-    assert per_pair.shape == (96,) and np.all(per_pair[:48] == 1.0) and per_pair[48:].mean() < 0.35
-    assert np.nanmean(per_pair) == pytest.approx(r_precision(unit, text, replications=20)["top3"]["mean"])
-    assert np.isnan(r_precision_per_pair(unit[:40], unit[:40], replications=1)).sum() == 8  # left out of the one shuffle
+    hits, seen = r_precision_hits(unit, text, replications=20)
+    assert np.all(seen == 20) and np.all(hits[:48] == 20) and hits[48:].sum() / seen[48:].sum() < 0.35
+    for count in (96, 40, 77):  # a subset's share pools hits and draws, so all pairs give r_precision's mean
+        hits, seen = r_precision_hits(unit[:count], text[:count], replications=7, seed=3)
+        assert hits.sum() / seen.sum() == pytest.approx(r_precision(unit[:count], text[:count], replications=7, seed=3)["top3"]["mean"])
+    hits, seen = r_precision_hits(unit[:40], unit[:40], replications=1)
+    assert seen.sum() == 32 and hits.sum() == 32  # 8 pairs left out of the one shuffle
+    with pytest.raises(ValueError, match="at least 32"):
+        r_precision_hits(unit[:10], unit[:10])
 
 
 REMOTE = textwrap.dedent("""

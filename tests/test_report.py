@@ -170,9 +170,11 @@ def test_readings_count_the_facial_actions_a_prompt_names():
     truths = [prompt_truth(winks, vocab), prompt_truth(calm, vocab)]
     assert truths[0]["actions"] == ["wink", "cheek puff"] and truths[1]["actions"] == []
     read = {"emotion_family": "neutral", "head_motion": "still", "intensity": "mild"}
-    shown = reading_accuracy([{**read, "actions": ["wink"]}, {**read, "emotion_family": "calm", "actions": ["smile"]}],
-                             truths, vocab)
-    assert shown["action_recall"] == pytest.approx(0.5)  # the wink of two named actions; an unasked smile counts for nothing
+    frowns = prompt_truth({"emotions": ["neutral"], "emotion_families": ["neutral"], "actions": ["frown"]}, vocab)
+    shown = reading_accuracy([{**read, "actions": ["wink"]}, {**read, "emotion_family": "calm", "actions": ["smile"]},
+                              {**read, "actions": ["frown", "lip press"]}], [*truths, frowns], vocab)
+    # the wink and the frown of three named actions; the unasked smile and lip press count for nothing
+    assert shown["action_recall"] == pytest.approx(2 / 3)
     assert shown["emotion_family"] == 1.0
-    none_asked = reading_accuracy([{**read, "actions": []}], truths[1:], vocab)
-    assert none_asked["action_recall"] != none_asked["action_recall"]  # NaN: no prompt names an action
+    none_asked = reading_accuracy([{**read, "actions": ["smile"]}], truths[1:], vocab)
+    assert none_asked["action_recall"] is None  # not measured: no prompt names an action (a card leaves it out)
