@@ -105,6 +105,8 @@ def expression_only(clips: list[Any], rebuilt: list[Any]) -> list[Any]:
 
 def markdown(results: dict[str, dict[str, Any]], command: str, clips: int) -> str:
     """The comparison table (validation split)."""
+    from tdmm_eval.report import percent
+
     first = next(iter(results.values()))
     lines = [f"Validation split ({clips} clips), evaluator readings of the originals: emotion family "
              f"{100 * first['originals']['emotion_family']:.1f}%, head motion {100 * first['originals']['head_motion']:.1f}%, "
@@ -114,17 +116,14 @@ def markdown(results: dict[str, dict[str, Any]], command: str, clips: int) -> st
              "| head pose error / signal | eyelids error / signal | vertex error (mm) | blink recall | codes used |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
 
-    def pct(value: float | None) -> str:
-        return "n/a" if value is None or value != value else f"{100 * value:.0f}%"
-
     for name, r in results.items():
         g, kept = r["groups"], r["retained"]
         mm = "n/a" if r["mean_vertex_error_mm"] != r["mean_vertex_error_mm"] else f"{r['mean_vertex_error_mm']:.2f}"
         blinks = "n/a" if r["blink_recall"] != r["blink_recall"] else f"{r['blink_recall']:.2f}"
         errors = " | ".join(f"{g[f'{k}_error']:.4f} / {g[f'{k}_signal']:.4f}" for k in ("expression", "head_pose", "eyelids"))
-        kept_cells = " | ".join(pct(kept[k]) for k in ("emotion_family", "emotion_family_expression_only", "head_motion",
+        kept_cells = " | ".join(percent(kept[k], 0) for k in ("emotion_family", "emotion_family_expression_only", "head_motion",
                                                         "intensity_within_one"))
-        lines.append(f"| {name} | {kept_cells} | {errors} | {mm} | {blinks} | {pct(r['codes_used_pct'] / 100)} |")
+        lines.append(f"| {name} | {kept_cells} | {errors} | {mm} | {blinks} | {percent(r['codes_used_pct'] / 100, 0)} |")
     return "\n".join([*lines, "", f"Command: `{command}`", ""])
 
 

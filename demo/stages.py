@@ -238,27 +238,22 @@ def stage_evaluator(out: Path) -> list[Path]:
     return [folder / "config.json", folder / "model.safetensors", folder / "evaluator_results.json"]
 
 
-def _percent(share: float | None) -> str:
-    """A share in [0, 1] as a whole percentage; "n/a" where it was not measured (None)."""
-    return "n/a" if share is None else f"{100 * share:.0f}%"
-
-
 def stage_report(out: Path) -> list[Path]:
     """The quick evaluation report of the demo models (python -m tdmm_eval report --quick)."""
-    from tdmm_eval.report import run_report
+    from tdmm_eval.report import percent, run_report
 
     folder = out / "report"
     results = run_report(out, folder, quick=True, command=f"python -m tdmm_eval report --models {out} --out {folder} --quick")
     if "tokenizer" in results:
         kept = results["tokenizer"]["retained"]["emotion_family"]  # None where the originals read no family right
-        print(f"  tokenizer keeps {_percent(kept)} of the evaluator's emotion reading (target >= 95%)")
+        print(f"  tokenizer keeps {percent(kept, 0)} of the evaluator's emotion reading (target >= 95%)")
     if "l2m" in results:
         row = results["l2m"]["rows"][results["l2m"]["main"]]
         real = results["l2m"]["rows"]["real motion"]
         print(f"  Language2Motion: emotion asked for is read {100 * row['attributes']['emotion_family']:.0f}% of the time; "
               f"R@3 {row['r_precision']['top3']['mean']:.2f} (real motion {real['r_precision']['top3']['mean']:.2f}); "
-              f"facial actions the prompts name (\"winks\") read {_percent(row['attributes']['action_recall'])} "
-              f"(real motion {_percent(real['attributes']['action_recall'])})")
+              f"facial actions the prompts name (\"winks\") read {percent(row['attributes']['action_recall'], 0)} "
+              f"(real motion {percent(real['attributes']['action_recall'], 0)})")
         held = results["l2m"]["keyword_swap"]["heldout"]
         print(f"  Language2Motion on paraphrases with no emotion word: read as the intended family "
               f"{100 * held['paraphrase_family']:.0f}%; \"extremely\" read as more intense than \"slightly\" "

@@ -385,9 +385,9 @@ def _t2m_line(name: str, row: dict[str, Any]) -> str:
     extra += f"{row['token_accuracy']:.3f} |" if "token_accuracy" in row else " |"
     return (f"| {name} | {rp['top1']['mean']:.3f}±{rp['top1']['ci95']:.3f} | {rp['top2']['mean']:.3f} | "
             f"{rp['top3']['mean']:.3f}±{rp['top3']['ci95']:.3f} | {row['fid']:.3f} | {row['mm_dist']:.3f} | "
-            f"{row['diversity']['mean']:.3f} | {_pct(row['attributes']['emotion_family'])} | "
-            f"{_pct(row['attributes']['head_motion'])} | {_pct(row['attributes']['intensity_within_one'])} | "
-            f"{_pct(row['attributes']['action_recall'])} | " + extra)
+            f"{row['diversity']['mean']:.3f} | {percent(row['attributes']['emotion_family'])} | "
+            f"{percent(row['attributes']['head_motion'])} | {percent(row['attributes']['intensity_within_one'])} | "
+            f"{percent(row['attributes']['action_recall'])} | " + extra)
 
 
 T2M_HEADER = ["| | R@1 | R@2 | R@3 | FID | MM-Dist | Diversity | emotion | head | intensity ±1 | actions | L2 | FD | Tok |",
@@ -400,17 +400,17 @@ def l2m_markdown(l2m: dict[str, Any]) -> list[str]:
              "Generated for the test prompts; real test motion is the reference row. Attribute columns: the evaluator's "
              "reading matches what the prompt asks for (actions: the share of the facial actions the prompts name, such "
              "as \"winks\" or \"puffs the cheeks\", that the evaluator reads in the motion). L2: mean per-frame distance "
-             "of the motion parameters to the real clip; FD: Fréchet distance of per-clip parameter statistics; Tok: teacher-forced face-token accuracy on the "
-             "test clips.", ""] + T2M_HEADER
+             "of the motion parameters to the real clip; FD: Fréchet distance of per-clip parameter statistics; Tok: "
+             "teacher-forced face-token accuracy on the test clips.", ""] + T2M_HEADER
     lines += [_t2m_line(name, row) for name, row in l2m["rows"].items()]
     models = [(n, r) for n, r in l2m["rows"].items() if "multimodality" in r]
     lines += [""] + [f"{n}: MultiModality {r['multimodality']:.3f}; one-word swaps land on the new family "
-                     f"{_pct(r['swap_lands'])}." for n, r in models]
+                     f"{percent(r['swap_lands'])}." for n, r in models]
     swap = l2m["keyword_swap"]
     if swap:
         lines += ["", f"One-word emotion swap of {swap['model']} ({swap['pairs']} test prompts): the swapped prompt's motion is "
-                  f"read as the new family {_pct(swap['lands_on_new_family'])} of the time; the reading changes "
-                  f"{_pct(swap['reading_changed'])}.", "", "| prompt | read | swapped to | read |", "|---|---|---|---|"]
+                  f"read as the new family {percent(swap['lands_on_new_family'])} of the time; the reading changes "
+                  f"{percent(swap['reading_changed'])}.", "", "| prompt | read | swapped to | read |", "|---|---|---|---|"]
         lines += [f"| {e['prompt'].split('. ')[0]} | {e['read']} | {e['swapped'].split('. ')[0]} | {e['read_swapped']} |"
                   for e in swap["examples"]]
         held = swap.get("heldout")
@@ -418,11 +418,11 @@ def l2m_markdown(l2m: dict[str, Any]) -> list[str]:
             lines += ["", "### Language outside the templates", "",
                       f"{held['paraphrases']} hand-written paraphrases with no emotion word of the lexicon "
                       "(`tdmm_eval.heldout_prompts`, never trained or tuned on), e.g. \"Her brows slam down and her lips press "
-                      f"into a hard line.\": generated motion read as the family a reader names **{_pct(held['paraphrase_family'])}** "
-                      f"(retrieving the closest training prompt's real clip: {_pct(held['paraphrase_family_retrieval'])}). "
+                      f"into a hard line.\": generated motion read as the family a reader names **{percent(held['paraphrase_family'])}** "
+                      f"(retrieving the closest training prompt's real clip: {percent(held['paraphrase_family_retrieval'])}). "
                       f"Intensity words: of {held['intensity_pairs']} prompt pairs differing only in \"slightly\" vs "
                       f"\"extremely\" (same seed), the \"extremely\" motion is read as more intense "
-                      f"**{_pct(held['intensity_pairs_stronger'])}**; four of the pairs, three key frames each:", "",
+                      f"**{percent(held['intensity_pairs_stronger'])}**; four of the pairs, three key frames each:", "",
                       "![intensity words](intensity_words.png)", "",
                       "| paraphrase | a reader names | evaluator reads |", "|---|---|---|"]
             lines += [f"| {e['prompt']} | {e['family']} | {e['read']} |" for e in held["paraphrase_examples"]]
@@ -450,8 +450,8 @@ def ablation_markdown(ablation: dict[str, Any]) -> list[str]:
     if m2l:
         lines += ["| Motion2Language trained on | CorE | CorM | CorI | emotion | head | intensity | BLEU-4 | BERTScore |",
                   "|---" * 9 + "|"]
-        lines += [f"| {c} | {r['CorE']:.2f} | {r['CorM']:.2f} | {r['CorI']:.2f} | {_pct(r['emotion'])} | "
-                  f"{_pct(r['head_motion'])} | {_pct(r['intensity'])} | {r['bleu4']:.1f} | {r['bertscore']:.1f} |"
+        lines += [f"| {c} | {r['CorE']:.2f} | {r['CorM']:.2f} | {r['CorI']:.2f} | {percent(r['emotion'])} | "
+                  f"{percent(r['head_motion'])} | {percent(r['intensity'])} | {r['bleu4']:.1f} | {r['bertscore']:.1f} |"
                   for c, r in m2l.items()]
         lines.append("")
     l2m = {c: r["l2m"] for c, r in ablation.items() if "l2m" in r}
@@ -463,8 +463,9 @@ def ablation_markdown(ablation: dict[str, Any]) -> list[str]:
 
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None or value != value else f"{100 * value:.1f}%"
+def percent(share: float | None, digits: int = 1) -> str:
+    """A share in [0, 1] as a percentage with ``digits`` decimals; "n/a" where it was not measured (None or NaN)."""
+    return "n/a" if share is None or share != share else f"{100 * share:.{digits}f}%"
 
 
 def markdown(results: dict[str, Any], command: str) -> str:
@@ -476,9 +477,9 @@ def markdown(results: dict[str, Any], command: str) -> str:
     lines += ["## The evaluator on real test clips", "",
               "| emotion family | head motion | intensity within one level | action F1 | R@1 | R@3 | chance R@1 / R@3 |",
               "|---|---|---|---|---|---|---|",
-              f"| {_pct(ev['emotion_family'])} (n={ev['n_emotion']}) | {_pct(ev['head_motion'])} | "
-              f"{_pct(ev['intensity_within_one'])} (n={ev['n_intensity']}) | {ev['action_f1']:.2f} | "
-              + (f"{_pct(ev['r_precision']['top1']['mean'])} | {_pct(ev['r_precision']['top3']['mean'])} | 3.1% / 9.4% |"
+              f"| {percent(ev['emotion_family'])} (n={ev['n_emotion']}) | {percent(ev['head_motion'])} | "
+              f"{percent(ev['intensity_within_one'])} (n={ev['n_intensity']}) | {ev['action_f1']:.2f} | "
+              + (f"{percent(ev['r_precision']['top1']['mean'])} | {percent(ev['r_precision']['top3']['mean'])} | 3.1% / 9.4% |"
                  if ev.get("r_precision") else "n/a | n/a | |"), ""]
     if "tokenizer" in results:
         tok = results["tokenizer"]
@@ -487,11 +488,11 @@ def markdown(results: dict[str, Any], command: str) -> str:
                   "| | emotion family | head motion | intensity within one | facial actions named |", "|---|---|---|---|---|"]
         for name in ("originals", "reconstructions"):
             row = tok[name]
-            lines.append(f"| {name} | {_pct(row['emotion_family'])} | {_pct(row['head_motion'])} | "
-                         f"{_pct(row['intensity_within_one'])} | {_pct(row['action_recall'])} |")
+            lines.append(f"| {name} | {percent(row['emotion_family'])} | {percent(row['head_motion'])} | "
+                         f"{percent(row['intensity_within_one'])} | {percent(row['action_recall'])} |")
         ret = tok["retained"]
-        lines += [(f"| kept (target >= 95%) | {_pct(ret['emotion_family'])} | {_pct(ret['head_motion'])} | "
-                   f"{_pct(ret['intensity_within_one'])} | {_pct(ret['action_recall'])} |"), "",
+        lines += [(f"| kept (target >= 95%) | {percent(ret['emotion_family'])} | {percent(ret['head_motion'])} | "
+                   f"{percent(ret['intensity_within_one'])} | {percent(ret['action_recall'])} |"), "",
                   f"Mean vertex error {tok['mean_vertex_error_mm']:.2f} mm, blink recall {tok['blink_recall']:.2f}, "
                   f"{tok['codes_used_pct']:.0f}% of codes used. Mean absolute error per group (signal = mean |value|):", "",
                   "| | " + " | ".join(MOTION_FIELDS) + " |", "|---" * (len(MOTION_FIELDS) + 1) + "|",
@@ -507,9 +508,9 @@ def markdown(results: dict[str, Any], command: str) -> str:
                   "| | CorE | CorM | CorI | emotion | emotion (asked) | head | intensity | intensity ±1 | BLEU-1 | BLEU-4 | ROUGE-L | CIDEr | BERTScore |",
                   "|---" * 14 + "|"]
         for name, row in results["m2l"]["rows"].items():
-            asked = _pct(row["emotion_when_asked"]) if "emotion_when_asked" in row else ""
-            lines.append(f"| {name} | {row['CorE']:.2f} | {row['CorM']:.2f} | {row['CorI']:.2f} | {_pct(row['emotion'])} | "
-                         f"{asked} | {_pct(row['head_motion'])} | {_pct(row['intensity'])} | {_pct(row['intensity_within_one'])} | "
+            asked = percent(row["emotion_when_asked"]) if "emotion_when_asked" in row else ""
+            lines.append(f"| {name} | {row['CorE']:.2f} | {row['CorM']:.2f} | {row['CorI']:.2f} | {percent(row['emotion'])} | "
+                         f"{asked} | {percent(row['head_motion'])} | {percent(row['intensity'])} | {percent(row['intensity_within_one'])} | "
                          f"{row['bleu1']:.1f} | {row['bleu4']:.1f} | {row['rougeL']:.1f} | {row['cider']:.2f} | {row['bertscore']:.1f} |")
         lines += ["", "| ground truth | Motion2Language | asked for the emotion |", "|---|---|---|"]
         lines += [f"| {e['truth']} | {e['m2l']} | {e['asked']} |" for e in results["m2l"]["examples"]]
